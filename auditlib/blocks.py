@@ -1,0 +1,69 @@
+"""The document as the parser sees it: paragraphs and tables, in reading order.
+
+Every reader in :mod:`auditlib.ingest` produces the same thing, so that the
+parser never needs to know whether a report came as text, HTML, Word or PDF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph (or one line, for flattened text) of running text.
+
+    ``text`` is kept as the report wrote it, minus surrounding white space; an
+    empty ``text`` marks an empty table cell that a flattened text file could
+    only show as an extra blank line.
+    """
+
+    text: str
+    line: int | None = None  # 1-based line (text) or page (PDF) where it starts
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as a grid of cells, merged cells resolved.
+
+    ``rows[r][c]`` is the text of a cell; ``""`` is a blank cell and ``None`` a
+    position covered by a merged cell whose text stands in its top-left corner.
+    Rows may differ in length: flattened text rarely keeps a full grid.
+    """
+
+    rows: list[list[str | None]]
+    line: int | None = None
+
+
+Block = Paragraph | Table
+
+
+@dataclass
+class Document:
+    """What a reader returns: the blocks of one file, and how it was read."""
+
+    source: str
+    blocks: list[Block]
+    kind: str  # "text" | "html" | "docx" | "pdf"
+    encoding: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def text_lines(self) -> list[str]:
+        """All paragraph texts, and table cells row by row, as plain lines."""
+        out: list[str] = []
+        for block in self.blocks:
+            if isinstance(block, Paragraph):
+                out.append(block.text)
+            else:
+                for row in block.rows:
+                    out.append("\t".join(c for c in row if c))
+        return out
+
+
+class IngestError(Exception):
+    """A file that cannot be read as a report. ``code`` is stable, ``message`` is for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message

@@ -1,0 +1,103 @@
+"""Reading: any report file becomes a :class:`~auditlib.blocks.Document` of blocks in order.
+
+The reader is chosen by what the bytes are, not only by the file name: a .txt
+that is really a Word file, or an .html saved as .doc, is common on government
+sites.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from auditlib.blocks import Document, IngestError
+
+SUFFIXES = (".txt", ".text", ".htm", ".html", ".shtml", ".docx", ".doc", ".pdf", ".wps")
+
+# Past this a file is not a yearly report: refuse it before reading it whole.
+MAX_BYTES = 64 * 1024 * 1024
+
+
+def sniff(data: bytes, suffix: str) -> str:
+    """The kind of document the bytes are: text | html | docx | pdf | doc."""
+    head = data[:2048].lstrip()
+    if data.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        return "docx"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "doc"
+    low = head.lower()
+    for marker in (b"<!doctype html", b"<html", b"<head", b"<body", b"<meta", b"<table", b"<div"):
+        if marker in low[:1024]:
+            return "html"
+    if suffix in (".htm", ".html", ".shtml") and b"<" in head[:200]:
+        return "html"
+    return "text"
+
+
+def read_bytes(data: bytes, source: str) -> Document:
+    suffix = Path(source).suffix.lower()
+    if not data:
+        raise IngestError("EMPTY", "文件为空 (empty file)")
+    if len(data) > MAX_BYTES:
+        raise IngestError(
+            "TOO_LARGE",
+            f"文件过大（{len(data) // (1024 * 1024)} MB），不是年度报告 (file too large to be an annual report)",
+        )
+    kind = sniff(data, suffix)
+    if kind == "pdf":
+        from auditlib.ingest.pdf import read_pdf
+
+        return read_pdf(data, source)
+    if kind == "docx":
+        from auditlib.ingest.docx import read_docx
+
+        return read_docx(data, source)
+    if kind == "doc":
+        raise IngestError(
+            "DOC_LEGACY",
+            "旧版 Word（.doc）文件无法直接读取，请另存为 .docx 或 PDF 后再导入 "
+            "(legacy .doc: convert it to .docx, e.g. libreoffice --headless --convert-to docx)",
+        )
+    if kind == "html":
+        from auditlib.ingest.html import read_html
+
+        return read_html(data, source)
+    from auditlib.ingest.text import read_text
+
+    return read_text(data, source)
+
+
+def read(path: str | Path) -> Document:
+    """Read one report file. Raises :class:`IngestError` when it cannot be read as a report."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise IngestError(
+                "TOO_LARGE",
+                f"文件过大（{size // (1024 * 1024)} MB），不是年度报告 (file too large to be an annual report)",
+            )
+        data = path.read_bytes()
+    except IngestError:
+        raise
+    except OSError as exc:
+        raise IngestError("IO_ERROR", f"无法读取文件：{exc.strerror or exc} (cannot read file)") from exc
+    return read_bytes(data, str(path))
+
+
+def find_reports(paths: list[str | Path]) -> list[Path]:
+    """The report files named, folders searched recursively, in a stable order."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(
+                sorted(
+                    f
+                    for f in p.rglob("*")
+                    if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith(".")
+                )
+            )
+        else:
+            out.append(p)
+    return out

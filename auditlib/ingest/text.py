@@ -1,0 +1,205 @@
+"""Flattened text reports: decode whatever encoding they came in, rebuild the tables.
+
+Text extracted from a web page or a Word file keeps a table only as a trace:
+one cell per tab-led line with a blank line between rows, or tab-separated rows,
+or (from web pages) one cell per line with a blank line between cells. This
+module turns those traces back into :class:`~auditlib.blocks.Table` blocks so
+that the parser sees the same shape as from .docx or .html.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+import re
+
+import charset_normalizer
+
+from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode report bytes; return (text, encoding). Never guesses UTF-8 and crashes."""
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            return data.decode(enc), enc
+    if not data.strip():
+        raise IngestError("EMPTY", "文件为空 (empty file)")
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        return data.decode(utf16), utf16
+    if b"\x00" in data[:65536]:
+        raise IngestError("BINARY", "文件是二进制数据，不是文本报告 (binary file, not a text report)")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        # GB18030 is a superset of GBK and GB2312; strict decoding of real
+        # Chinese text in it almost never fails, and random bytes usually do.
+        text = data.decode("gb18030")
+        if _looks_like_text(text):
+            return text, "gb18030"
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data[:200_000]).best()
+    if best is not None:
+        text = data.decode(best.encoding, errors="replace")
+        if _looks_like_text(text):
+            return text, best.encoding
+    raise IngestError("UNKNOWN_ENCODING", "无法识别文件的字符编码 (cannot determine the text encoding)")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even_nul = sample[0::2].count(0)
+    odd_nul = sample[1::2].count(0)
+    half = len(sample) / 2
+    # ASCII-heavy UTF-16 shows NULs in every other byte; CJK-only UTF-16 does
+    # not, so also accept a strict decode that yields mostly CJK.
+    if odd_nul > 0.3 * half and even_nul < 0.05 * half:
+        return "utf-16-le"
+    if even_nul > 0.3 * half and odd_nul < 0.05 * half:
+        return "utf-16-be"
+    if len(data) % 2 == 0 and b"\x00" in sample:
+        for enc in ("utf-16-le", "utf-16-be"):
+            try:
+                text = data[:4096].decode(enc)
+            except UnicodeDecodeError:
+                continue
+            cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+            if cjk > 0.3 * len(text):
+                return enc
+    return None
+
+
+def _looks_like_text(text: str) -> bool:
+    if not text:
+        return False
+    sample = text[:20000]
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\r\n\f") or ch == "\ufffd")
+    return bad < 0.01 * len(sample)
+
+
+# ------------------------------------------------------------ table traces
+HEADING_START = re.compile(r"^[一二三四五六七八九十]+[、.．]")
+
+def _tabs(line: str) -> int:
+    return line.count("\t")
+
+
+def _is_cell_line(line: str) -> bool:
+    """A line that is one table cell: a single leading tab (``\\t18``, ``\\t``)."""
+    return line.startswith("\t") and _tabs(line) == 1
+
+
+def _is_row_line(line: str) -> bool:
+    """A tab-separated table row (``规章\\t0\\t0\\t0``)."""
+    return "\t" in line and not _is_cell_line(line)
+
+
+def _double_spaced(lines: list[str]) -> bool:
+    """True when the extractor put a blank line after every line (web-page text).
+
+    In such a file a run of k blank lines holds k-1 empty cells.
+    """
+    nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
+    if len(nonblank) < 20:
+        return False
+    gaps = [b - a for a, b in zip(nonblank, nonblank[1:])]
+    return sum(1 for g in gaps if g >= 2) >= 0.9 * len(gaps)
+
+
+def read_text(data: bytes, source: str) -> Document:
+    text, encoding = decode(data)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    lines = text.split("\n")
+    blocks = blocks_from_lines(lines)
+    if not any(isinstance(b, Table) for b in blocks) and not any(
+        isinstance(b, Paragraph) and b.text for b in blocks
+    ):
+        raise IngestError("EMPTY", "文件中没有文字 (no text in file)")
+    return Document(source=source, blocks=blocks, kind="text", encoding=encoding)
+
+
+def blocks_from_lines(lines: list[str]) -> list[Block]:
+    blocks: list[Block] = []
+    double = _double_spaced(lines)
+    rows: list[list[str | None]] = []  # the table being rebuilt
+    row: list[str | None] = []  # its current row (cell-per-line layout)
+    table_line = 0
+    last_kind = ""  # "cell", "row", "blank" (after a table line), "text"
+    blank_run = 0
+
+    def end_row() -> None:
+        nonlocal row
+        if row:
+            rows.append(row)
+            row = []
+
+    def end_table() -> None:
+        nonlocal rows
+        end_row()
+        if rows:
+            blocks.append(Table(rows=rows, line=table_line))
+            rows = []
+
+    for no, line in enumerate(lines, 1):
+        if "\t" not in line and not line.strip(" \u3000\u00a0"):
+            blank_run += 1
+            if last_kind == "cell":
+                end_row()
+            if last_kind in ("cell", "row"):
+                last_kind = "blank"
+            continue
+        if _is_cell_line(line):
+            if not rows and not row:
+                table_line = no
+            row.append(line[1:])
+            last_kind = "cell"
+        elif _is_row_line(line):
+            if not rows and not row:
+                table_line = no
+            end_row()
+            rows.append(line.split("\t"))
+            last_kind = "row"
+        elif (last_kind == "cell" and _is_fragment(line)) or (
+            last_kind == "blank" and not row and rows and _continues(rows, line)
+        ):
+            # A cell broken over two lines: the tail has no leading tab.
+            target = row if row else rows[-1]
+            target[-1] = (target[-1] or "") + line
+            last_kind = "cell"
+        else:
+            end_table()
+            if double and blank_run >= 2 and blocks and isinstance(blocks[-1], Paragraph):
+                # Web-page text: the extra blank line is an empty cell.
+                blocks.extend(Paragraph("", line=no - 1) for _ in range(blank_run - 1))
+            blocks.append(Paragraph(line.strip(" \u3000\u00a0\t"), line=no))
+            last_kind = "text"
+        blank_run = 0
+    end_table()
+    return blocks
+
+
+def _is_fragment(line: str) -> bool:
+    """The tail of a cell that the extractor broke onto its own line: short, no heading numeral."""
+    frag = line.strip(" \u3000\u00a0")
+    return len(frag) <= 12 and not HEADING_START.match(frag)
+
+
+def _continues(rows: list[list[str | None]], line: str) -> bool:
+    """After a blank line, a short tab-less fragment can still finish a header cell (商业／企业)."""
+    prev = rows[-1][-1] if rows[-1] else None
+    frag = line.strip()
+    return bool(prev) and len(frag) <= 4 and not any(ch.isdigit() for ch in frag) and "、" not in frag

@@ -1,0 +1,168 @@
+"""Who reported, for which year, and when: title, agency, year, signing and publication dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from auditlib.blocks import Block, Paragraph
+from auditlib.numbers import DATE_RX, ISO_DATE_RX, parse_year, squash, to_date
+
+_YEAR = r"(?P<year>\d{4}|[〇零○一二三四五六七八九]{4})"
+TITLE_RX = re.compile(rf"^(?P<agency>.*?){_YEAR}年度?(?:政府)?信息公开(?:工作)?年度?报告$")
+DATE_LINE_RX = re.compile(rf"^{DATE_RX.pattern}$")
+PUBLISHED_RX = re.compile(r"(?:发布|公开|成文)(?:日期|时间)[:：]?\s*")
+
+AGENCY_SUFFIX = re.compile(
+    r"(?:人民政府|政府|办公室|办公厅|局|委员会|委|办事处|街道办|街道|镇|乡|厅|院|中心|所|站|署|部|会|队|办)$"
+)
+# Words that name a kind of office, not which one: a title made only of these
+# ("政府办公室") does not say who reported.
+_GENERIC = re.compile(r"人民政府|政府|办公室|办公厅|办事处|街道办|街道|本|我|省|市|区|县|镇|乡|局|委")
+_PLACE = r"(?:[\u4e00-\u9fff]{2,6}?(?:自治区|自治州|自治县|省|市|区|县|旗|盟|州))+"
+
+
+@dataclass
+class Meta:
+    agency: str | None
+    year: int | None
+    title: str | None
+    title_agency: str | None  # the agency as the title names it (None: it does not)
+    agency_source: str  # title | signature | body | none
+    signed_on: dt.date | None
+    signed_text: str | None
+    published_on: dt.date | None
+    published_text: str | None
+    title_index: int | None
+
+
+def is_generic(name: str | None) -> bool:
+    if not name:
+        return True
+    return len(_GENERIC.sub("", name)) < 2
+
+
+def is_abbreviation(short: str, full: str) -> bool:
+    """城中街道办 abbreviates 柳州市城中区城中街道办事处: its characters in order."""
+    it = iter(full)
+    return all(ch in it for ch in short)
+
+
+def find_title(blocks: list[Block], limit: int = 60) -> tuple[int, str, str, int | None] | None:
+    """(block index, title as printed, agency part, year) of the report's title."""
+    for i, b in enumerate(blocks[:limit]):
+        if not isinstance(b, Paragraph) or not b.text:
+            continue
+        text = squash(b.text)
+        m = TITLE_RX.match(text)
+        if m:
+            return i, b.text.strip(), m["agency"], parse_year(m["year"])
+    return None
+
+
+def _date_lines(blocks: list[Block], start: int, end: int) -> list[tuple[int, dt.date, str]]:
+    out = []
+    for i in range(max(start, 0), min(end, len(blocks))):
+        b = blocks[i]
+        if isinstance(b, Paragraph) and b.text:
+            m = DATE_LINE_RX.match(squash(b.text))
+            if m:
+                d = to_date(m["y"], m["m"], m["d"])
+                if d:
+                    out.append((i, d, b.text.strip()))
+    return out
+
+
+def _signature_before(blocks: list[Block], index: int) -> str | None:
+    """The agency name signed just above a date line."""
+    for j in range(index - 1, max(index - 4, -1), -1):
+        b = blocks[j]
+        if isinstance(b, Paragraph) and b.text:
+            text = squash(b.text)
+            if len(text) <= 30 and AGENCY_SUFFIX.search(text) and "：" not in text:
+                return text
+            return None
+    return None
+
+
+def extract_meta(blocks: list[Block], section_six: int | None, body_text: str) -> Meta:
+    title = find_title(blocks)
+    t_index, t_text, t_agency, year = (title if title else (None, None, None, None))
+    if title and not t_agency and t_index:
+        # Title broken over two lines: 柳州市人民政府办公室 / 2021年政府信息公开工作年度报告
+        for j in range(t_index - 1, max(t_index - 3, -1), -1):
+            b = blocks[j]
+            if isinstance(b, Paragraph) and b.text:
+                prev = squash(b.text)
+                if len(prev) <= 30 and AGENCY_SUFFIX.search(prev):
+                    t_agency = prev
+                    t_text = b.text.strip() + t_text
+                break
+
+    # Dates standing alone on a line: under the report, or on its cover letter.
+    signed = None
+    after = _date_lines(blocks, section_six if section_six is not None else len(blocks), len(blocks))
+    before = _date_lines(blocks, 0, t_index) if t_index else []
+    chosen = after[0] if after else (before[-1] if before else None)
+    if chosen is None and section_six is None:
+        tail = _date_lines(blocks, max(len(blocks) - 15, 0), len(blocks))
+        chosen = tail[-1] if tail else None
+    signature = None
+    if chosen:
+        signed = chosen
+        signature = _signature_before(blocks, chosen[0])
+
+    published = None
+    for b in blocks:
+        if isinstance(b, Paragraph) and b.text:
+            m = PUBLISHED_RX.search(b.text)
+            if m:
+                rest = b.text[m.end() :]
+                dm = ISO_DATE_RX.match(rest.strip()) or DATE_RX.match(squash(rest))
+                if dm:
+                    d = to_date(dm["y"], dm["m"], dm["d"])
+                    if d:
+                        published = (d, b.text.strip())
+                        break
+
+    title_names = None if is_generic(t_agency) else t_agency
+    agency, source = title_names, "title" if title_names else "none"
+    if title_names and signature and signature != title_names and is_abbreviation(title_names, signature):
+        agency, source = signature, "signature"
+    if agency is None and signature and not is_generic(signature):
+        agency, source = signature, "signature"
+    if agency is None:
+        agency = _agency_from_body(body_text, t_agency)
+        source = "body" if agency else "none"
+
+    if year is None:
+        m = re.search(r"统计期限.{0,6}?(\d{4})\s*年\s*1\s*月\s*1\s*日", body_text)
+        if m:
+            year = int(m.group(1))
+
+    return Meta(
+        agency=agency,
+        year=year,
+        title=t_text,
+        title_agency=title_names,
+        agency_source=source,
+        signed_on=signed[1] if signed else None,
+        signed_text=signed[2] if signed else None,
+        published_on=published[0] if published else None,
+        published_text=published[1] if published else None,
+        title_index=t_index,
+    )
+
+
+def _agency_from_body(text: str, generic: str | None) -> str | None:
+    """A title that says only 政府办公室: find the full name in the report's own words."""
+    tail = generic or "人民政府办公室"
+    tail = tail.replace("人民政府", "政府").replace("政府", "(?:人民)?政府")
+    tail = re.sub(r"^[省市区县镇乡]", "", tail)
+    rx = re.compile(f"(?<![\u4e00-\u9fff]){_PLACE}{tail}|(?<=[《“\"（(])" + f"{_PLACE}{tail}")
+    names = Counter(m.group(0) for m in rx.finditer(text))
+    if not names:
+        return None
+    return names.most_common(1)[0][0]

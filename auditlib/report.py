@@ -1,0 +1,175 @@
+"""A parsed report: metadata, section texts and 表二/表三/表四 as DataFrames."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from auditlib.blocks import Document, IngestError, Paragraph, Table
+from auditlib.layouts import TABLE_NAMES, layout
+from auditlib.meta import Meta, extract_meta
+from auditlib.sections import SECTION_NUMERALS, Section, find_sections
+from auditlib.tables import ParsedTable, cells_of, detect_format, parse_labelled, parse_table4
+
+
+@dataclass
+class Report:
+    source: str
+    meta: Meta
+    format: str | None
+    sections: dict[str, Section]
+    section_texts: dict[str, str]
+    tables: dict[str, ParsedTable]
+    document: Document
+    digest: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    # --------------------------------------------------------- conveniences
+    @property
+    def agency(self) -> str | None:
+        return self.meta.agency
+
+    @property
+    def year(self) -> int | None:
+        return self.meta.year
+
+    @property
+    def table2(self) -> pd.DataFrame:
+        return self._frame("table2")
+
+    @property
+    def table3(self) -> pd.DataFrame:
+        return self._frame("table3")
+
+    @property
+    def table4(self) -> pd.DataFrame:
+        return self._frame("table4")
+
+    def value(self, table: str, row: str, col: str) -> int | float | None:
+        pt = self.tables.get(table)
+        return pt.get(row, col) if pt else None
+
+    @cached_property
+    def narrative(self) -> str:
+        """The report's running text (no table cells), one paragraph a line."""
+        return "\n".join(b.text for b in self.document.blocks if isinstance(b, Paragraph) and b.text)
+
+    def _frame(self, table: str) -> pd.DataFrame:
+        """Rows and columns carry the contract's key and the report's own label."""
+        pt = self.tables[table]
+        lay = pt.layout
+        if lay.columns is not None:
+            cols = list(lay.columns)
+        else:  # 表二: each row has its own columns; use their union in order
+            cols = []
+            for r in lay.rows:
+                for c in r.columns:
+                    if c.key not in [x.key for x in cols]:
+                        cols.append(c)
+        index = pd.MultiIndex.from_tuples(
+            [(r.key, pt.labels.get(r.key) or r.label) for r in lay.rows], names=["key", "label"]
+        )
+        columns = pd.MultiIndex.from_tuples([(c.key, c.label) for c in cols], names=["key", "label"])
+        data = [[pt.values.get((r.key, c.key)) for c in cols] for r in lay.rows]
+        dtype = "Float64" if table == "table2" else "Int64"
+        df = pd.DataFrame(data, index=index, columns=columns, dtype=dtype)
+        df.attrs.update(table=table, name=TABLE_NAMES[table], format=lay.format, source=self.source)
+        return df
+
+    # --------------------------------------------------------- contract
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "agency": self.meta.agency,
+            "year": self.meta.year,
+            "format": self.format,
+            "signed_on": self.meta.signed_on.isoformat() if self.meta.signed_on else None,
+            "published_on": self.meta.published_on.isoformat() if self.meta.published_on else None,
+            "sections": [n for n in SECTION_NUMERALS if n in self.sections],
+            "table2": self.tables["table2"].to_dict(),
+            "table3": self.tables["table3"].to_dict(),
+            "table4": self.tables["table4"].to_dict(),
+            "warnings": list(self.warnings),
+        }
+
+
+def parse_document(doc: Document, digest: str = "") -> Report:
+    blocks = doc.blocks
+    sections = find_sections(blocks)
+    if not sections and not _mentions_report(doc):
+        raise IngestError(
+            "NOT_A_REPORT",
+            "文件不是政府信息公开工作年度报告：找不到任何一个规定的章节或表格 "
+            "(not an annual disclosure report: none of its sections or tables found)",
+        )
+
+    def region(numeral: str, fallback: tuple[int, int]) -> tuple[int, int]:
+        s = sections.get(numeral)
+        return (s.start + 1, s.end) if s else fallback
+
+    everything = (0, len(blocks))
+    r2 = region("二", everything)
+    r3 = region("三", everything)
+    r4 = region("四", everything)
+    c2, c3, c4 = cells_of(blocks, *r2), cells_of(blocks, *r3), cells_of(blocks, *r4)
+    fmt, notes = detect_format(c2, c3)
+    warnings = list(doc.warnings) + notes
+    use = fmt or "2021"
+    tables = {
+        "table2": parse_labelled(layout("table2", use), c2),
+        "table3": parse_labelled(layout("table3", use), c3),
+        "table4": parse_table4(c4),
+    }
+    for pt in tables.values():
+        if not pt.found:
+            warnings.append(f"{TABLE_NAMES[pt.table]}: 找不到该表 (table not found)")
+        warnings.extend(str(w) for w in pt.warnings)
+
+    section_texts = {}
+    for n, s in sections.items():
+        section_texts[n] = "\n".join(
+            b.text for b in blocks[s.start + 1 : s.end] if isinstance(b, Paragraph) and b.text
+        )
+    narrative = "\n".join(b.text for b in blocks if isinstance(b, Paragraph) and b.text)
+    six = sections.get("六")
+    meta = extract_meta(blocks, six.start if six else None, narrative)
+    if meta.agency is None:
+        warnings.append("找不到报告机关名称 (agency not found)")
+    if meta.year is None:
+        warnings.append("找不到报告年度 (report year not found)")
+    return Report(
+        source=doc.source,
+        meta=meta,
+        format=fmt,
+        sections=sections,
+        section_texts=section_texts,
+        tables=tables,
+        document=doc,
+        digest=digest,
+        warnings=warnings,
+    )
+
+
+def _mentions_report(doc: Document) -> bool:
+    text = "".join(b.text for b in doc.blocks[:200] if isinstance(b, Paragraph))
+    has_table = any(isinstance(b, Table) for b in doc.blocks)
+    return "政府信息公开" in text and ("年度报告" in text or has_table)
+
+
+def load(path: str | Path) -> Report:
+    """Read and parse one report file. Raises IngestError when it is not a readable report."""
+    from auditlib.ingest import read_bytes
+
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise IngestError("IO_ERROR", f"无法读取文件：{exc.strerror or exc} (cannot read file)") from exc
+    digest = hashlib.sha256(data).hexdigest()
+    doc = read_bytes(data, str(path))
+    return parse_document(doc, digest)
