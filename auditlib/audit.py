@@ -1,0 +1,54 @@
+"""Run the rules over parsed reports: report rules one by one, corpus rules once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from auditlib.corpus import Unreadable
+from auditlib.findings import Finding
+from auditlib.report import Report
+from auditlib.rules import Context, load_all
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def unreadable_finding(u: Unreadable) -> Finding:
+    return Finding(
+        source=u.source,
+        agency=None,
+        year=None,
+        rule="INPUT_UNREADABLE",
+        severity="error",
+        location="整个文件",
+        message=f"无法作为年度报告读取：{u.message} [{u.code}]",
+        evidence=u.source,
+        key=u.code,
+    )
+
+
+def audit(items: Iterable[Report | Unreadable], rules: Iterable[str] | None = None) -> list[Finding]:
+    """Every finding for the reports, in report order; unreadable files give INPUT_UNREADABLE."""
+    registry = load_all()
+    chosen = [registry[r] for r in rules] if rules is not None else list(registry.values())
+    items = list(items)
+    reports = [r for r in items if isinstance(r, Report)]
+    ctx = Context(reports=reports)
+    by_source: dict[str, list[Finding]] = {}
+    for item in items:
+        if isinstance(item, Unreadable):
+            by_source.setdefault(item.source, []).append(unreadable_finding(item))
+            continue
+        out = by_source.setdefault(item.source, [])
+        for r in chosen:
+            if r.scope == "report":
+                out.extend(r.check(item, ctx))
+    for r in chosen:
+        if r.scope == "corpus":
+            for f in r.check(reports, ctx):
+                by_source.setdefault(f.source, []).append(f)
+    findings: list[Finding] = []
+    for item in items:
+        fs = by_source.get(item.source, [])
+        fs.sort(key=lambda f: SEVERITY_ORDER.get(f.severity, 3))
+        findings.extend(fs)
+    return findings

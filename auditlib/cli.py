@@ -1,0 +1,111 @@
+"""Command line: ``auditlib parse|audit|rules|sheets|dashboard`` (see CONTRACT.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import click
+
+from auditlib.corpus import Unreadable, iter_reports
+from auditlib.report import Report
+
+
+def _emit(obj: dict) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False))
+
+
+def _progress(items: Iterable, total: int | None, show: bool, desc: str) -> Iterable:
+    if not show:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, desc=desc, unit="份", file=sys.stderr, leave=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="auditlib")
+def main() -> None:
+    """Audit workbench for 政府信息公开工作年度报告."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per report, one per line.")
+def parse(paths: tuple[str, ...], as_json: bool) -> None:
+    """Parse reports (files or folders) and print what was read."""
+    failed = False
+    for item in iter_reports(paths):
+        if isinstance(item, Unreadable):
+            failed = True
+            if as_json:
+                _emit(item.to_json())
+            else:
+                click.echo(f"✗ {item.source}\n    无法读取 [{item.code}] {item.message}\n")
+            continue
+        if as_json:
+            _emit(item.to_json())
+        else:
+            click.echo(_summary(item))
+    sys.exit(1 if failed else 0)
+
+
+def _summary(r: Report) -> str:
+    m = r.meta
+    t3 = r.tables["table3"]
+    lines = [
+        f"✓ {r.source}",
+        f"    机关 {m.agency or '（未知）'} · {m.year or '?'}年度 · {r.format or '?'}版格式",
+        f"    落款 {m.signed_on or '—'} · 发布 {m.published_on or '—'} · 章节 {''.join(r.sections) or '无'}",
+        f"    表三 本年新收 {t3.get('new_received', 'total')} · 办理总计 {t3.get('total_handled', 'total')}"
+        f" · 结转下年度 {t3.get('carried_forward', 'total')}",
+    ]
+    for w in r.warnings:
+        lines.append(f"    ⚠ {w}")
+    return "\n".join(lines) + "\n"
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per finding, one per line.")
+def audit(paths: tuple[str, ...], as_json: bool) -> None:
+    """Parse and audit reports; reports of one agency are audited across years."""
+    from auditlib.audit import audit as run_audit
+
+    items = list(iter_reports(paths))
+    findings = run_audit(items)
+    if as_json:
+        for f in findings:
+            _emit(f.to_json())
+        return
+    by_source: dict[str, list] = {}
+    for f in findings:
+        by_source.setdefault(f.source, []).append(f)
+    icons = {"error": "✗", "warning": "⚠", "info": "ℹ"}
+    for item in items:
+        fs = by_source.get(item.source, [])
+        head = item.source
+        if isinstance(item, Report):
+            head += f"  {item.meta.agency or '（未知机关）'} {item.meta.year or ''}"
+        click.echo(f"{head}  — {len(fs)} 项发现" if fs else f"{head}  — 未发现问题")
+        for f in fs:
+            click.echo(f"  {icons.get(f.severity, '-')} {f.rule:<20} {f.location}")
+            click.echo(f"      {f.message}")
+            if f.evidence:
+                click.echo(f"      原文：{f.evidence[:160]}")
+        click.echo("")
+
+
+@main.command()
+def rules() -> None:
+    """List the rule catalogue."""
+    from auditlib.rules import load_all
+
+    for r in sorted(load_all().values(), key=lambda r: r.id):
+        click.echo(f"{r.id:<22} {r.severity:<8} {r.title_zh}\n{'':<31} {r.title_en}")
+
+
+if __name__ == "__main__":
+    main()

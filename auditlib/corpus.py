@@ -1,0 +1,80 @@
+"""Many reports at once: load a folder, and one tidy long DataFrame across reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from auditlib.blocks import IngestError
+from auditlib.ingest import find_reports
+from auditlib.report import Report, load
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A file that could not be read as a report, and why."""
+
+    source: str
+    code: str
+    message: str
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "error": {"code": self.code, "message": self.message}}
+
+
+def load_one(path: str | Path) -> Report | Unreadable:
+    """Never raises for a bad file: an unreadable one comes back as :class:`Unreadable`."""
+    try:
+        return load(path)
+    except IngestError as exc:
+        return Unreadable(str(path), exc.code, exc.message)
+    except MemoryError:
+        return Unreadable(str(path), "TOO_LARGE", "文件过大，内存不足 (file too large to parse)")
+    except Exception as exc:  # a parser bug must not stop a batch of thousands
+        return Unreadable(str(path), "PARSE_FAILED", f"解析失败：{type(exc).__name__}: {exc} (parser failed)")
+
+
+def iter_reports(paths: Iterable[str | Path]) -> Iterator[Report | Unreadable]:
+    for p in find_reports(list(paths)):
+        yield load_one(p)
+
+
+def load_reports(paths: str | Path | Iterable[str | Path]) -> list[Report | Unreadable]:
+    """Every report file under the paths (folders recursively), parsed, in a stable order."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    return list(iter_reports(paths))
+
+
+def tidy(reports: Iterable[Report | Unreadable]) -> pd.DataFrame:
+    """One row per table cell across reports: agency, year, table, row, column, label, value."""
+    records = []
+    for r in reports:
+        if not isinstance(r, Report):
+            continue
+        for name, pt in r.tables.items():
+            for row in pt.layout.rows:
+                label = pt.labels.get(row.key) or row.label
+                for col in row.columns:
+                    records.append(
+                        (
+                            r.source,
+                            r.meta.agency,
+                            r.meta.year,
+                            r.format,
+                            name,
+                            row.key,
+                            col.key,
+                            f"{label} / {col.label}",
+                            pt.values.get((row.key, col.key)),
+                        )
+                    )
+    df = pd.DataFrame.from_records(
+        records, columns=["source", "agency", "year", "format", "table", "row", "column", "label", "value"]
+    )
+    df["year"] = df["year"].astype("Int64")
+    df["value"] = pd.to_numeric(df["value"]).astype("Float64")
+    return df

@@ -1,0 +1,74 @@
+"""A finding: one thing an auditor should look at, located in the report's own words."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+SEVERITIES = ("error", "warning", "info")
+
+# The contract's keys, in the contract's order.
+CONTRACT_KEYS = (
+    "source",
+    "agency",
+    "year",
+    "rule",
+    "severity",
+    "location",
+    "expected",
+    "actual",
+    "message",
+    "evidence",
+)
+
+
+@dataclass
+class Finding:
+    source: str
+    agency: str | None
+    year: int | None
+    rule: str
+    severity: str
+    location: str  # where, in the report's own words: 表三 （七）总计 / 总计, or a section
+    message: str  # Chinese, with an English gloss
+    evidence: str  # the report's own text that shows it
+    expected: int | float | None = None
+    actual: int | float | None = None
+    # Where to highlight: a table cell, or a stretch of the narrative.
+    table: str | None = None
+    row: str | None = None
+    column: str | None = None
+    # What makes the finding the same finding on a re-run: the report's content
+    # hash and a key the rule chooses (cell, sentence …), never wording or order.
+    digest: str = ""
+    key: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        basis = "|".join([self.digest or self.source, self.rule, self.key or self.location])
+        return hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in CONTRACT_KEYS}
+
+    def to_record(self) -> dict[str, Any]:
+        rec = asdict(self)
+        rec.pop("extra")
+        rec["id"] = self.id
+        return rec
+
+
+FRAME_COLUMNS = ["id", *CONTRACT_KEYS, "table", "row", "column", "digest"]
+
+
+def findings_frame(findings: list[Finding]) -> pd.DataFrame:
+    """Findings as a DataFrame: the contract's fields plus a stable ``id``."""
+    df = pd.DataFrame.from_records([f.to_record() for f in findings], columns=[*FRAME_COLUMNS, "key"])
+    df = df[FRAME_COLUMNS]
+    df["year"] = df["year"].astype("Int64")
+    df["severity"] = pd.Categorical(df["severity"], categories=list(SEVERITIES), ordered=True)
+    return df

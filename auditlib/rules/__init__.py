@@ -1,0 +1,84 @@
+"""The rule registry: every check is a small declared unit with an identifier and severity.
+
+A rule is a function decorated with :func:`rule`. Report rules see one parsed
+report; corpus rules see every report audited at once (cross-year and outlier
+checks) and must stay linear in the number of reports.
+
+    @rule("T4_TOTAL", "error", "表四各组总计应等于四项结果之和", "a 表四 group's total ≠ sum of its parts")
+    def t4_total(report, ctx): ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditlib.findings import Finding
+
+ReportCheck = Callable[..., Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str
+    title_zh: str
+    title_en: str
+    scope: str  # "report" | "corpus"
+    check: ReportCheck
+
+
+@dataclass
+class Context:
+    """What a rule may need beyond its report: the whole corpus and its figures."""
+
+    reports: list[Any] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(
+    id: str, severity: str, title_zh: str, title_en: str, scope: str = "report"
+) -> Callable[[ReportCheck], ReportCheck]:
+    def register(fn: ReportCheck) -> ReportCheck:
+        if id in RULES and RULES[id].check is not fn:
+            raise ValueError(f"rule {id} registered twice")
+        RULES[id] = Rule(id, severity, title_zh, title_en, scope, fn)
+        return fn
+
+    return register
+
+
+def load_all() -> dict[str, Rule]:
+    """Import the rule modules (registration happens on import)."""
+    from auditlib.rules import (  # noqa: F401
+        crossyear,
+        dates,
+        narrative,
+        outliers,
+        structure,
+        tables,
+    )
+
+    return RULES
+
+
+def make(report: Any, rule_id: str, location: str, message: str, evidence: str, **kw: Any) -> Finding:
+    """A finding of ``rule_id`` on ``report``, with the rule's severity unless overridden."""
+    r = RULES[rule_id]
+    severity = kw.pop("severity", r.severity)
+    return Finding(
+        source=report.source,
+        agency=report.meta.agency,
+        year=report.meta.year,
+        rule=rule_id,
+        severity=severity,
+        location=location,
+        message=message,
+        evidence=evidence,
+        digest=report.digest,
+        **kw,
+    )
