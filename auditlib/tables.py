@@ -15,7 +15,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from auditlib.blocks import Block, Paragraph, Table
+from auditlib.blocks import Block, Paragraph
 from auditlib.layouts import TABLE_NAMES, Layout, Row, layout
 from auditlib.numbers import is_blank, is_value, parse_value, squash
 

@@ -1,1 +1,143 @@
-"""(being written)"""
+"""Across years of one agency: carry-over, the stock of documents in force, copied text.
+
+Reports are grouped by agency once (linear in the corpus); each report is then
+compared only with the same agency's report of the year before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+
+from auditlib.agencies import resolve
+from auditlib.findings import Finding
+from auditlib.report import Report
+from auditlib.rules import Context, make, rule
+
+
+def by_agency(reports: list[Report], ctx: Context) -> dict[str, dict[int, Report]]:
+    """{canonical agency: {year: report}}, computed once per audit."""
+    if "by_agency" not in ctx.cache:
+        names = resolve(r.meta.agency for r in reports)
+        groups: dict[str, dict[int, Report]] = defaultdict(dict)
+        for r in reports:
+            if r.meta.agency and r.meta.year:
+                groups[names[r.meta.agency]].setdefault(r.meta.year, r)
+        ctx.cache["by_agency"] = groups
+    return ctx.cache["by_agency"]
+
+
+def consecutive(reports: list[Report], ctx: Context) -> Iterator[tuple[Report, Report]]:
+    """(previous year, this year) pairs of the same agency."""
+    for years in by_agency(reports, ctx).values():
+        for y, r in sorted(years.items()):
+            prev = years.get(y - 1)
+            if prev is not None:
+                yield prev, r
+
+
+@rule("CARRYOVER_MISMATCH", "error", "上年结转数与上一年度报告的结转下年度数不一致", "上年结转 ≠ the previous year's 结转下年度", scope="corpus")
+def carryover(reports: list[Report], ctx: Context) -> Iterator[Finding]:
+    for prev, cur in consecutive(reports, ctx):
+        pt, pp = cur.tables["table3"], prev.tables["table3"]
+        if not (pt.found and pp.found):
+            continue
+        for col in pt.layout.columns or ():
+            now, then = pt.get("carried_over", col.key), pp.get("carried_forward", col.key)
+            if now is None or then is None or now == then:
+                continue
+            yield make(
+                cur,
+                "CARRYOVER_MISMATCH",
+                f"表三 {pt.labels.get('carried_over') or '二、上年结转政府信息公开申请数量'} / {col.label}",
+                f"本年度“上年结转”{col.label}为 {now}，但{prev.meta.year}年度报告“结转下年度继续办理”为 {then}"
+                f"（carried over ≠ last year's carried forward）",
+                f"{cur.meta.year}年：{pt.row_text('carried_over')}\n{prev.meta.year}年：{pp.row_text('carried_forward')}",
+                expected=then,
+                actual=now,
+                table="table3",
+                row="carried_over",
+                column=col.key,
+                key=f"carry:{prev.digest}:{col.key}",
+            )
+
+
+@rule("STOCK_MISMATCH", "warning", "现行有效件数与上年现行有效 + 本年制发 − 本年废止不符", "现行有效 ≠ last year's in force + issued − repealed", scope="corpus")
+def stock(reports: list[Report], ctx: Context) -> Iterator[Finding]:
+    for prev, cur in consecutive(reports, ctx):
+        # Only the 2021 format counts documents in force; 2019's 对外公开总数量 is another figure.
+        if cur.format != "2021" or prev.format != "2021":
+            continue
+        t, p = cur.tables["table2"], prev.tables["table2"]
+        for row in ("regulations", "normative_documents"):
+            last, issued, repealed, now = (
+                p.get(row, "in_force"),
+                t.get(row, "issued"),
+                t.get(row, "repealed"),
+                t.get(row, "in_force"),
+            )
+            if None in (last, issued, repealed, now):
+                continue
+            want = last + issued - repealed
+            if want == now:
+                continue
+            label = t.labels.get(row) or t.layout.row(row).label
+            yield make(
+                cur,
+                "STOCK_MISMATCH",
+                f"表二 {label} / 现行有效件数",
+                f"{label}：上年现行有效 {last} + 本年制发 {issued} − 本年废止 {repealed} = {want}，"
+                f"但本年现行有效为 {now}（in force ≠ last year's in force + issued − repealed）",
+                f"{cur.meta.year}年：{t.row_text(row)}\n{prev.meta.year}年：{p.row_text(row)}",
+                expected=want,
+                actual=now,
+                table="table2",
+                row=row,
+                column="in_force",
+                key=f"stock:{prev.digest}:{row}",
+            )
+
+
+_DIGITS = re.compile(r"[0-9０-９〇零一二三四五六七八九十百千万]+")
+_PUNCT = re.compile(r"[\s，。；：、,.;:！!？?“”\"'（）()《》【】\[\]—\-…·]+")
+SHINGLE = 12
+COPY_THRESHOLD = 0.6
+
+
+def _shingles(text: str) -> set[int]:
+    # Numbers change every year even in a copied report: mask them out.
+    s = _PUNCT.sub("", _DIGITS.sub("#", text))
+    return {hash(s[i : i + SHINGLE]) for i in range(0, max(len(s) - SHINGLE + 1, 0), 2)}
+
+
+def _prose(report: Report) -> str:
+    # Sections 一 and 五 are where an agency writes about its own year.
+    parts = [report.section_texts.get(n, "") for n in ("一", "五")]
+    return "\n".join(p for p in parts if p) or report.narrative
+
+
+@rule("COPY_OF_PREVIOUS", "warning", "正文与上一年度报告大量雷同", "the narrative is largely the same text as the agency's previous report", scope="corpus")
+def copy_of_previous(reports: list[Report], ctx: Context) -> Iterator[Finding]:
+    for prev, cur in consecutive(reports, ctx):
+        now_text, then_text = _prose(cur), _prose(prev)
+        a, b = _shingles(now_text), _shingles(then_text)
+        if len(a) < 40 or not b:
+            continue
+        share = len(a & b) / len(a)
+        if share < COPY_THRESHOLD:
+            continue
+        sentences = [s for s in re.split(r"(?<=[。；])", now_text) if len(s) > 20]
+        then_flat = _PUNCT.sub("", _DIGITS.sub("#", then_text))
+        same = next((s for s in sentences if _PUNCT.sub("", _DIGITS.sub("#", s)) in then_flat), sentences[0] if sentences else "")
+        yield make(
+            cur,
+            "COPY_OF_PREVIOUS",
+            "一、总体情况；五、存在的主要问题及改进情况",
+            f"正文与{prev.meta.year}年度报告有 {share:.0%} 相同（数字除外），疑似照搬上年内容"
+            f"（{share:.0%} of the narrative repeats last year's report; 2021 format forbids 内容雷同）",
+            same.strip()[:300],
+            expected=None,
+            actual=round(share, 3),
+            key=f"copy:{prev.digest}",
+        )

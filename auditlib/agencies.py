@@ -1,0 +1,55 @@
+"""Which reports come from the same agency, however the agency wrote its name.
+
+城中街道办 (the title) and 柳州市城中区城中街道办事处 (the signature) are one
+agency. Stripping place names would merge every district's 发展和改革局 into
+one, so names are matched within the corpus instead: a short name joins a
+longer one only when it abbreviates exactly one name in the corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from auditlib.meta import is_abbreviation, is_generic
+from auditlib.numbers import squash
+
+_TRAIL = re.compile(r"[（(](?:本级|机关|本部)[）)]$")
+_FULL = str.maketrans("（）", "()")
+
+
+def agency_key(name: str | None) -> str:
+    """The name normalised for comparison: no white space, 街道办 → 街道办事处."""
+    if not name:
+        return ""
+    s = _TRAIL.sub("", squash(name).translate(_FULL))
+    if s.endswith("街道办"):
+        s += "事处"
+    return s
+
+
+def resolve(names: Iterable[str | None]) -> dict[str, str]:
+    """Map every name to the corpus's canonical (fullest) name of the same agency."""
+    names = [n for n in names if n]
+    keys = sorted({agency_key(n) for n in names}, key=lambda s: (-len(s), s))
+    by_char: dict[str, set[str]] = defaultdict(set)
+    for k in keys:
+        for ch in set(k):
+            by_char[ch].add(k)
+    canonical: dict[str, str] = {}
+    for k in keys:
+        if is_generic(k):
+            canonical[k] = k
+            continue
+        # Names holding every character of k, rarest character first: cheap to intersect.
+        chars = sorted(set(k), key=lambda ch: len(by_char[ch]))
+        cands = set(by_char[chars[0]])
+        for ch in chars[1:]:
+            cands &= by_char[ch]
+            if len(cands) <= 1:
+                break
+        longer = [c for c in cands if len(c) > len(k) and is_abbreviation(k, c)]
+        targets = {canonical.get(c, c) for c in longer}
+        canonical[k] = targets.pop() if len(targets) == 1 else k
+    return {n: canonical[agency_key(n)] for n in names}
