@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "reports_in"
+EXPECTED = ROOT / "tests" / "expected"
+SAMPLE_STEMS = sorted(p.stem for p in EXPECTED.glob("*.json"))
+
+
+def sample_path(stem: str) -> Path:
+    return next(SAMPLES.glob(stem + ".*"))
+
+
+def expected(stem: str) -> dict:
+    return json.loads((EXPECTED / f"{stem}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def parsed_samples():
+    from auditlib import load
+
+    return {stem: load(sample_path(stem)) for stem in SAMPLE_STEMS}
+
+
+def edited(tmp_path: Path, stem: str, *replacements: tuple[str, str], name: str | None = None) -> Path:
+    """A copy of a text sample with some of its words changed (each must occur)."""
+    text = sample_path(stem).read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, f"{old!r} not in {stem}"
+        text = text.replace(old, new, 1)
+    out = tmp_path / (name or f"{stem}.txt")
+    out.write_text(text, encoding="utf-8")
+    return out
