@@ -18,7 +18,8 @@ class Column:
     label: str  # as printed in the official format
 
 
-@dataclass(frozen=True)
+# Registry singletons: identity equality keeps hashing cheap for the parser's caches.
+@dataclass(frozen=True, eq=False)
 class Row:
     key: str
     label: str  # the official wording, used for display and locations
@@ -35,7 +36,7 @@ class Row:
         return _compile(self.pattern)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Layout:
     table: str  # "table2" | "table3" | "table4"
     format: str  # "2019" | "2021"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
 # Everything a report uses as white space inside a cell: NBSP, ideographic
 # space, zero-width characters, BOMs left behind by copy and paste.
@@ -34,6 +35,7 @@ _VALUE_RX = re.compile(
 )
 
 
+@lru_cache(maxsize=65536)
 def parse_value(cell: str | None, signed: bool = False) -> int | float | None:
     """The number in a table cell, or None when the cell is blank or not a number.
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from auditlib.blocks import Block, Paragraph
 from auditlib.layouts import TABLE_NAMES, Layout, Row, layout
@@ -98,6 +99,7 @@ def cells_of(blocks: list[Block], start: int, end: int) -> list[Cell]:
     return out
 
 
+@lru_cache(maxsize=65536)
 def kind(text: str) -> str:
     """blank | value | junk | text — what a cell holds, as far as placing values goes."""
     if is_blank(text):
@@ -109,6 +111,7 @@ def kind(text: str) -> str:
     return "text"
 
 
+@lru_cache(maxsize=65536)
 def label_key(text: str) -> str | None:
     """The cell squashed for label matching, or None when it cannot be a row label.
 
@@ -124,9 +127,11 @@ def label_key(text: str) -> str | None:
     return s
 
 
-def _match(row: Row, key: str) -> bool:
+@lru_cache(maxsize=65536)
+def _matching_rows(lay: Layout, key: str) -> tuple[int, ...]:
+    """Indices of the layout's rows whose label pattern the cell matches (cells repeat a lot)."""
     stripped = _NUMBERING.sub("", key)
-    return bool(row.regex.search(key) or row.regex.search(stripped))
+    return tuple(j for j, row in enumerate(lay.rows) if row.regex.search(key) or row.regex.search(stripped))
 
 
 # ------------------------------------------------------------ placing values
@@ -211,14 +216,12 @@ def parse_labelled(lay: Layout, cells: list[Cell]) -> ParsedTable:
         key = label_key(cell.text)
         if key is None:
             continue
-        for j in range(nxt, len(lay.rows)):
-            row = lay.rows[j]
-            if row.only_when_next and j != nxt:
+        for j in _matching_rows(lay, key):
+            if j < nxt or (lay.rows[j].only_when_next and j != nxt):
                 continue
-            if _match(row, key):
-                hits.append((i, row))
-                nxt = j + 1
-                break
+            hits.append((i, lay.rows[j]))
+            nxt = j + 1
+            break
     pt.found = bool(hits)
     seen_rows = {r.key for _, r in hits}
     for n, (i, row) in enumerate(hits):
