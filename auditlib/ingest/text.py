@@ -10,7 +10,7 @@ that the parser sees the same shape as from .docx or .html.
 from __future__ import annotations
 
 import codecs
-
+import itertools
 import re
 
 import charset_normalizer
@@ -116,7 +116,7 @@ def _double_spaced(lines: list[str]) -> bool:
     nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
     if len(nonblank) < 20:
         return False
-    gaps = [b - a for a, b in zip(nonblank, nonblank[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(nonblank)]
     return sum(1 for g in gaps if g >= 2) >= 0.9 * len(gaps)
 
 
