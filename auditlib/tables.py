@@ -193,7 +193,7 @@ def _segment(cells: list[Cell], start: int, stop: int) -> list[str]:
 
 def _fill(pt: ParsedTable, row: Row, texts: list[str | None], certain: bool) -> None:
     signed = set(row.signed)
-    for col, text in zip(row.columns, texts):
+    for col, text in zip(row.columns, texts, strict=True):
         pt.raw[(row.key, col.key)] = text
         if text is None:
             pt.values[(row.key, col.key)] = None

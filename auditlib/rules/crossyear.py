@@ -100,15 +100,9 @@ def stock(reports: list[Report], ctx: Context) -> Iterator[Finding]:
 
 
 _DIGITS = re.compile(r"[0-9０-９〇零一二三四五六七八九十百千万]+")
-_PUNCT = re.compile(r"[\s，。；：、,.;:！!？?“”\"'（）()《》【】\[\]—\-…·]+")
-SHINGLE = 12
+_CLAUSE = re.compile(r"[\s，。；：、,.;:！!？?“”\"'（）()《》【】\[\]—…·]+")
+MIN_CLAUSE = 6  # shorter clauses (为进一步…) recur in every report
 COPY_THRESHOLD = 0.6
-
-
-def _shingles(text: str) -> set[int]:
-    # Numbers change every year even in a copied report: mask them out.
-    s = _PUNCT.sub("", _DIGITS.sub("#", text))
-    return {hash(s[i : i + SHINGLE]) for i in range(0, max(len(s) - SHINGLE + 1, 0), 2)}
 
 
 def _prose(report: Report) -> str:
@@ -117,27 +111,34 @@ def _prose(report: Report) -> str:
     return "\n".join(p for p in parts if p) or report.narrative
 
 
+def _clauses(report: Report, ctx: Context) -> dict[str, int]:
+    """The narrative's clauses, numbers masked (they change even in a copied report), once per report."""
+    cache = ctx.cache.setdefault("clauses", {})
+    key = id(report)
+    if key not in cache:
+        masked = _DIGITS.sub("#", _prose(report))
+        cache[key] = {c: len(c) for c in _CLAUSE.split(masked) if len(c) >= MIN_CLAUSE}
+    return cache[key]
+
+
 @rule("COPY_OF_PREVIOUS", "warning", "正文与上一年度报告大量雷同", "the narrative is largely the same text as the agency's previous report", scope="corpus")
 def copy_of_previous(reports: list[Report], ctx: Context) -> Iterator[Finding]:
     for prev, cur in consecutive(reports, ctx):
-        now_text, then_text = _prose(cur), _prose(prev)
-        a, b = _shingles(now_text), _shingles(then_text)
-        if len(a) < 40 or not b:
+        now, then = _clauses(cur, ctx), _clauses(prev, ctx)
+        size = sum(now.values())
+        if size < 200 or not then:
             continue
-        share = len(a & b) / len(a)
+        share = sum(n for c, n in now.items() if c in then) / size
         if share < COPY_THRESHOLD:
             continue
-        sentences = [s for s in re.split(r"(?<=[。；])", now_text) if len(s) > 20]
-        then_flat = _PUNCT.sub("", _DIGITS.sub("#", then_text))
-        same = next((s for s in sentences if _PUNCT.sub("", _DIGITS.sub("#", s)) in then_flat), sentences[0] if sentences else "")
+        same = max((c for c in now if c in then), key=len)
         yield make(
             cur,
             "COPY_OF_PREVIOUS",
             "一、总体情况；五、存在的主要问题及改进情况",
             f"正文与{prev.meta.year}年度报告有 {share:.0%} 相同（数字除外），疑似照搬上年内容"
             f"（{share:.0%} of the narrative repeats last year's report; 2021 format forbids 内容雷同）",
-            same.strip()[:300],
-            expected=None,
+            f"两年相同的一句：{same.replace('#', '…')}",
             actual=round(share, 3),
             key=f"copy:{prev.digest}",
         )
