@@ -48,7 +48,7 @@ def test_real_defects_and_no_false_alarm(findings):
 
 def test_findings_quote_the_report(findings):
     for f in findings:
-        assert f.location and f.message and "(" in f.message or "（" in f.message
+        assert (f.location and f.message and "(" in f.message) or "（" in f.message
         if f.rule in ("T3_RESULTS_SUM", "TABLE_CELL_MISSING", "TABLE_SHAPE"):
             assert f.evidence, f
 
