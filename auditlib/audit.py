@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from auditlib.cache import Cache
 from auditlib.corpus import Unreadable
 from auditlib.findings import Finding
 from auditlib.report import Report
@@ -26,9 +27,30 @@ def unreadable_finding(u: Unreadable) -> Finding:
     )
 
 
-def audit(items: Iterable[Report | Unreadable], rules: Iterable[str] | None = None) -> list[Finding]:
-    """Every finding for the reports, in report order; unreadable files give INPUT_UNREADABLE."""
+def _report_findings(item: Report, chosen: list, ctx: Context, cache: Cache | None) -> list[Finding]:
+    # Report rules depend on the report's content alone: their findings are cached with it.
+    if cache is not None:
+        hit = cache.get(item.digest, "findings")
+        if isinstance(hit, list):
+            for f in hit:
+                f.source = item.source
+            return hit
+    out = [f for r in chosen if r.scope == "report" for f in r.check(item, ctx)]
+    if cache is not None:
+        cache.put(item.digest, "findings", out)
+    return out
+
+
+def audit(
+    items: Iterable[Report | Unreadable], rules: Iterable[str] | None = None, cache: Cache | None = None
+) -> list[Finding]:
+    """Every finding for the reports, in report order; unreadable files give INPUT_UNREADABLE.
+
+    ``cache`` (only used when all rules run) keeps each report's own findings with its parse.
+    """
     registry = load_all()
+    if rules is not None:
+        cache = None
     chosen = [registry[r] for r in rules] if rules is not None else list(registry.values())
     items = list(items)
     reports = [r for r in items if isinstance(r, Report)]
@@ -38,10 +60,7 @@ def audit(items: Iterable[Report | Unreadable], rules: Iterable[str] | None = No
         if isinstance(item, Unreadable):
             by_source.setdefault(item.source, []).append(unreadable_finding(item))
             continue
-        out = by_source.setdefault(item.source, [])
-        for r in chosen:
-            if r.scope == "report":
-                out.extend(r.check(item, ctx))
+        by_source.setdefault(item.source, []).extend(_report_findings(item, chosen, ctx, cache))
     for r in chosen:
         if r.scope == "corpus":
             for f in r.check(reports, ctx):

@@ -64,6 +64,9 @@ class IngestError(Exception):
     """A file that cannot be read as a report. ``code`` is stable, ``message`` is for people."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(code, message)
         self.code = code
         self.message = message
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"

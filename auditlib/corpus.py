@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from auditlib.blocks import IngestError
+from auditlib.cache import Cache
 from auditlib.ingest import find_reports
 from auditlib.report import Report, load
 
@@ -25,10 +26,10 @@ class Unreadable:
         return {"source": self.source, "error": {"code": self.code, "message": self.message}}
 
 
-def load_one(path: str | Path) -> Report | Unreadable:
+def load_one(path: str | Path, cache: Cache | None = None) -> Report | Unreadable:
     """Never raises for a bad file: an unreadable one comes back as :class:`Unreadable`."""
     try:
-        return load(path)
+        return load(path, cache)
     except IngestError as exc:
         return Unreadable(str(path), exc.code, exc.message)
     except MemoryError:
@@ -37,16 +38,28 @@ def load_one(path: str | Path) -> Report | Unreadable:
         return Unreadable(str(path), "PARSE_FAILED", f"解析失败：{type(exc).__name__}: {exc} (parser failed)")
 
 
-def iter_reports(paths: Iterable[str | Path]) -> Iterator[Report | Unreadable]:
+def _cache(cache: Cache | bool | None) -> Cache | None:
+    if cache is True:
+        return Cache()
+    return cache or None
+
+
+def iter_reports(paths: Iterable[str | Path], cache: Cache | bool | None = True) -> Iterator[Report | Unreadable]:
+    c = _cache(cache)
     for p in find_reports(list(paths)):
-        yield load_one(p)
+        yield load_one(p, c)
 
 
-def load_reports(paths: str | Path | Iterable[str | Path]) -> list[Report | Unreadable]:
-    """Every report file under the paths (folders recursively), parsed, in a stable order."""
+def load_reports(
+    paths: str | Path | Iterable[str | Path], cache: Cache | bool | None = True
+) -> list[Report | Unreadable]:
+    """Every report file under the paths (folders recursively), parsed, in a stable order.
+
+    Parsed reports are cached by content (see :mod:`auditlib.cache`); ``cache=False`` re-parses.
+    """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    return list(iter_reports(paths))
+    return list(iter_reports(paths, cache))
 
 
 def tidy(reports: Iterable[Report | Unreadable]) -> pd.DataFrame:

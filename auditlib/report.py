@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from auditlib.blocks import Document, IngestError, Paragraph, Table
+from auditlib.cache import Cache
 from auditlib.layouts import TABLE_NAMES, layout
 from auditlib.meta import Meta, extract_meta
 from auditlib.sections import SECTION_NUMERALS, Section, find_sections
@@ -161,8 +162,11 @@ def _mentions_report(doc: Document) -> bool:
     return "政府信息公开" in text and ("年度报告" in text or has_table)
 
 
-def load(path: str | Path) -> Report:
-    """Read and parse one report file. Raises IngestError when it is not a readable report."""
+def load(path: str | Path, cache: Cache | None = None) -> Report:
+    """Read and parse one report file. Raises IngestError when it is not a readable report.
+
+    With a :class:`~auditlib.cache.Cache`, an unchanged file is not parsed again.
+    """
     from auditlib.ingest import read_bytes
 
     p = Path(path)
@@ -171,5 +175,19 @@ def load(path: str | Path) -> Report:
     except OSError as exc:
         raise IngestError("IO_ERROR", f"无法读取文件：{exc.strerror or exc} (cannot read file)") from exc
     digest = hashlib.sha256(data).hexdigest()
-    doc = read_bytes(data, str(path))
-    return parse_document(doc, digest)
+    if cache is not None:
+        hit = cache.get(digest, "report")
+        if isinstance(hit, IngestError):
+            raise IngestError(hit.code, hit.message)
+        if isinstance(hit, Report):
+            hit.source = hit.document.source = str(path)
+            return hit
+    try:
+        report = parse_document(read_bytes(data, str(path)), digest)
+    except IngestError as exc:
+        if cache is not None:
+            cache.put(digest, "report", IngestError(exc.code, exc.message))
+        raise
+    if cache is not None:
+        cache.put(digest, "report", report)
+    return report

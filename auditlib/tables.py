@@ -15,6 +15,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from auditlib.blocks import Block, Paragraph
 from auditlib.layouts import TABLE_NAMES, Layout, Row, layout
@@ -23,8 +24,8 @@ from auditlib.numbers import is_blank, is_value, parse_value, squash
 Number = int | float
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
+    # A NamedTuple: a report has hundreds of cells and they are built on every parse.
     text: str
     row: int  # running row number inside the region (rows of a Table, or paragraphs)
     block: int  # index of the block it came from

@@ -35,3 +35,11 @@ def edited(tmp_path: Path, stem: str, *replacements: tuple[str, str], name: str 
     out = tmp_path / (name or f"{stem}.txt")
     out.write_text(text, encoding="utf-8")
     return out
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Tests never read a parse cache left by an earlier run or by the user's own runs."""
+    import os
+
+    os.environ["AUDITLIB_CACHE"] = str(tmp_path_factory.mktemp("auditlib-cache"))
