@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 
 import click
 
@@ -70,12 +69,15 @@ def _summary(r: Report) -> str:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per finding, one per line.")
-def audit(paths: tuple[str, ...], as_json: bool) -> None:
+@click.option("--no-cache", is_flag=True, help="Parse every file again instead of using the parse cache.")
+def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
     """Parse and audit reports; reports of one agency are audited across years."""
     from auditlib.audit import audit as run_audit
+    from auditlib.cache import Cache
 
-    items = list(iter_reports(paths))
-    findings = run_audit(items)
+    cache = None if no_cache else Cache()
+    items = list(iter_reports(paths, cache=cache))
+    findings = run_audit(items, cache=cache)
     if as_json:
         for f in findings:
             _emit(f.to_json())
@@ -105,6 +107,39 @@ def rules() -> None:
 
     for r in sorted(load_all().values(), key=lambda r: r.id):
         click.echo(f"{r.id:<22} {r.severity:<8} {r.title_zh}\n{'':<31} {r.title_en}")
+
+
+@main.command()
+@click.argument("reports", required=False, default="reports_in/", type=click.Path(exists=True))
+@click.option("--out", "out_dir", default="outputs/", show_default=True, type=click.Path(file_okay=False),
+              help="Where each agency's folder (notebook, HTML, Excel) goes.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Agencies run at once (default: one per CPU).")
+@click.option("--review-db", type=click.Path(dir_okay=False), default=None,
+              help="Auditors' decisions database (default: OUT/audit.db).")
+@click.option("--agency", "agencies", multiple=True, help="Only this agency (repeatable).")
+def sheets(reports: str, out_dir: str, jobs: int | None, review_db: str | None, agencies: tuple[str, ...]) -> None:
+    """Write an audit sheet (notebook, HTML, Excel) for every agency in REPORTS."""
+    from pathlib import Path
+
+    from auditlib.review import ReviewStoreError
+    from auditlib.sheets import run_sheets
+
+    try:
+        results = run_sheets(reports, out_dir, jobs=jobs, review_db=review_db, agencies=agencies or None)
+    except ReviewStoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not results:
+        click.echo("没有找到可生成审计表的机关 (no agency found)", err=True)
+        sys.exit(1)
+    failed = [r for r in results if not r.ok]
+    for r in results:
+        click.echo(f"{'✓' if r.ok else '✗'} {r.agency}  {r.directory}" + (f"\n    {r.error}" if r.error else ""))
+    out = Path(out_dir).resolve()
+    click.echo(f"\n{len(results) - len(failed)} 个机关的审计表已写入 {out}（总览：{out / 'index.html'}）")
+    if failed:
+        click.echo(f"{len(failed)} 个机关失败，见各自目录下的 error.txt", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -119,13 +119,13 @@ TABLE3_2021 = Layout(
     "table3",
     "2021",
     "表三 收到和处理政府信息公开申请情况",
-    _T3_HEAD
-    + (
+    (
+        *_T3_HEAD,
         _t3("other_overdue_correction", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", r"逾期不补正", _G6),
         _t3("other_unpaid_fee", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", r"缴纳费用|收费通知", _G6),
         _t3("other_other", "3.其他", r"^[3３][.、．]?其他$|^其他$", _G6, only_when_next=True),
-    )
-    + _T3_TAIL,
+        *_T3_TAIL,
+    ),
     T3_COLUMNS,
 )
 
@@ -133,7 +133,7 @@ TABLE3_2019 = Layout(
     "table3",
     "2019",
     "表三 收到和处理政府信息公开申请情况",
-    _T3_HEAD + (_t3("other", "（六）其他处理", r"其他处理"),) + _T3_TAIL,
+    (*_T3_HEAD, _t3("other", "（六）其他处理", r"其他处理"), *_T3_TAIL),
     T3_COLUMNS,
 )
 

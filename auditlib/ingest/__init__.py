@@ -15,6 +15,9 @@ SUFFIXES = (".txt", ".text", ".htm", ".html", ".shtml", ".docx", ".doc", ".pdf",
 
 # Past this a file is not a yearly report: refuse it before reading it whole.
 MAX_BYTES = 64 * 1024 * 1024
+# A real report's text is well under 1 MB; a 50 MB "text report" is a log or a dump,
+# and parsing it would only cost time and memory.
+MAX_TEXT_BYTES = 8 * 1024 * 1024
 
 
 def sniff(data: bytes, suffix: str) -> str:
@@ -45,6 +48,11 @@ def read_bytes(data: bytes, source: str) -> Document:
             f"文件过大（{len(data) // (1024 * 1024)} MB），不是年度报告 (file too large to be an annual report)",
         )
     kind = sniff(data, suffix)
+    if kind in ("text", "html") and len(data) > MAX_TEXT_BYTES:
+        raise IngestError(
+            "TOO_LARGE",
+            f"文本文件过大（{len(data) / (1024 * 1024):.0f} MB），不是年度报告 (text file too large to be an annual report)",
+        )
     if kind == "pdf":
         from auditlib.ingest.pdf import read_pdf
 
@@ -54,6 +62,13 @@ def read_bytes(data: bytes, source: str) -> Document:
 
         return read_docx(data, source)
     if kind == "doc":
+        converted = _convert_doc(data)
+        if converted is not None:
+            from auditlib.ingest.docx import read_docx
+
+            doc = read_docx(converted, source)
+            doc.warnings.append("旧版 .doc 已用 LibreOffice 转换为 .docx 后读取 (legacy .doc converted with LibreOffice)")
+            return doc
         raise IngestError(
             "DOC_LEGACY",
             "旧版 Word（.doc）文件无法直接读取，请另存为 .docx 或 PDF 后再导入 "
@@ -66,6 +81,32 @@ def read_bytes(data: bytes, source: str) -> Document:
     from auditlib.ingest.text import read_text
 
     return read_text(data, source)
+
+
+def _convert_doc(data: bytes) -> bytes | None:
+    """A legacy .doc converted to .docx by LibreOffice, when it is installed (else None)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        return None
+    with tempfile.TemporaryDirectory() as d:
+        src = Path(d) / "report.doc"
+        src.write_bytes(data)
+        try:
+            subprocess.run(
+                [office, "--headless", "--convert-to", "docx", "--outdir", d, str(src)],
+                capture_output=True,
+                timeout=120,
+                check=False,
+                env={"HOME": d, "PATH": "/usr/bin:/bin"},
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        out = Path(d) / "report.docx"
+        return out.read_bytes() if out.exists() else None
 
 
 def read(path: str | Path) -> Document:

@@ -103,7 +103,7 @@ def t3_results_sum(report: Report, ctx: Context) -> Iterator[Finding]:
         s, blanks = _sum(values)
         if total is None or blanks == len(values) or s == total:
             continue
-        blank_rows = [pt.labels.get(r) or pt.layout.row(r).label for r, v in zip(rows, values) if v is None]
+        blank_rows = [pt.labels.get(r) or pt.layout.row(r).label for r, v in zip(rows, values, strict=True) if v is None]
         yield make(
             report,
             "T3_RESULTS_SUM",

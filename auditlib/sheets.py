@@ -1,0 +1,921 @@
+"""Audit sheets: one executed notebook, static HTML page and Excel workbook per agency.
+
+:func:`run_sheets` parses and audits the whole folder once, records the findings
+in the review database, then runs ``notebooks/audit_sheet.ipynb`` through
+papermill once per agency, several at a time. The helpers above it (which
+reports belong to an agency, the styled tables, the highlighted narrative, the
+charts) are what the notebook and the :mod:`auditlib.stepper` display, so that
+both show a report the same way.
+
+Report text is untrusted. Everything shown as HTML is escaped with
+:func:`html.escape` (or pandas' ``escape="html"``) before any markup is added.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import json
+import os
+import pickle
+import re
+import sys
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from auditlib.excel import SEVERITY_ZH, STATUS_ZH, atomic_path
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "audit_sheet.ipynb"
+SHEET_NOTEBOOK = "audit_sheet.ipynb"
+SHEET_HTML = "audit_sheet.html"
+SHEET_XLSX = "findings.xlsx"
+TABLES = {"table2": "表二", "table3": "表三", "table4": "表四"}
+SEVERITY_CSS = {"error": "#FFC7CE", "warning": "#FFEB9C", "info": "#DDEBF7"}
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+_NA_CSS = "background-color: #F2F2F2; color: #999999"
+_CELL_CSS = "border: 1px solid #BFBFBF; padding: 2px 6px; text-align: right"
+_LABEL_CSS = "border: 1px solid #BFBFBF; padding: 2px 6px; text-align: left; font-weight: normal"
+
+
+# ================================================================= agencies
+def agency_key(name: str | None) -> str:
+    """The agency name normalised for comparison (the lead's :mod:`auditlib.agencies` when present)."""
+    try:
+        from auditlib.agencies import agency_key as key
+    except ImportError:  # built in parallel; a plain normalisation keeps the sheets usable meanwhile
+        if not name:
+            return ""
+        s = unicodedata.normalize("NFKC", name)
+        return re.sub(r"\s+", "", s)
+    return key(name)
+
+
+def _resolve(names: Iterable[str | None]) -> dict[str, str]:
+    """Each name → the canonical key of its agency within the corpus."""
+    names = [n for n in names if n]
+    try:
+        from auditlib.agencies import resolve
+    except ImportError:
+        return {n: agency_key(n) for n in names}
+    return resolve(names)
+
+
+def _reports(items: Iterable[Any]) -> list[Any]:
+    from auditlib.report import Report
+
+    return [r for r in items if isinstance(r, Report)]
+
+
+def agency_groups(items: Iterable[Any]) -> dict[str, tuple[str, list[Any]]]:
+    """The corpus's agencies: canonical key → (display name, its reports by year).
+
+    Reports whose agency could not be found are left out (they have no sheet).
+    """
+    reports = _reports(items)
+    canon = _resolve(r.meta.agency for r in reports)
+    groups: dict[str, list[Any]] = {}
+    for r in reports:
+        if r.meta.agency:
+            groups.setdefault(canon[r.meta.agency], []).append(r)
+    out: dict[str, tuple[str, list[Any]]] = {}
+    for key, rs in sorted(groups.items()):
+        names = Counter(r.meta.agency for r in rs)
+        # The fullest spelling names the agency best (柳州市城中区城中街道办事处, not 城中街道办).
+        display = max(names, key=lambda n: (agency_key(n) == key, len(n), names[n]))
+        out[key] = (display, sorted(rs, key=lambda r: (r.meta.year or 0, r.source)))
+    return out
+
+
+def agency_reports(items: Iterable[Any], agency: str, years: Iterable[int] | None = None) -> list[Any]:
+    """The reports of ``agency`` (however it is spelt), optionally only some years."""
+    items = list(items)
+    reports = _reports(items)
+    canon = _resolve([*(r.meta.agency for r in reports), agency])
+    want = canon.get(agency, agency_key(agency))
+    mine = [r for r in reports if r.meta.agency and canon[r.meta.agency] == want]
+    if years is not None:
+        ys = {int(y) for y in years}
+        mine = [r for r in mine if r.meta.year in ys]
+    return sorted(mine, key=lambda r: (r.meta.year or 0, r.source))
+
+
+# ================================================================= audit once
+def prepare_audit(reports_dir: str | os.PathLike[str]) -> tuple[list[Any], list[Any]]:
+    """Parse every report under ``reports_dir`` and audit them together."""
+    from auditlib.audit import audit
+    from auditlib.corpus import load_reports
+
+    items = load_reports(reports_dir)
+    return items, audit(items)
+
+
+def load_audit(
+    reports_dir: str | os.PathLike[str], cache: str | os.PathLike[str] | None = None
+) -> tuple[list[Any], list[Any]]:
+    """The parsed reports and findings: from the runner's cache when given, else computed.
+
+    The cache is written by :func:`run_sheets` for this run only, so that N
+    agencies do not parse and audit the same folder N times.
+    """
+    if cache:
+        p = Path(cache)
+        if p.is_file():
+            with p.open("rb") as fh:
+                payload = pickle.load(fh)
+            if payload.get("reports_dir") == str(Path(reports_dir).resolve()):
+                return payload["items"], payload["findings"]
+    return prepare_audit(reports_dir)
+
+
+# ================================================================= text → HTML
+def esc(value: Any) -> str:
+    """Escaped text, with NA shown as empty."""
+    if value is None:
+        return ""
+    with contextlib.suppress(TypeError, ValueError):
+        if pd.isna(value):
+            return ""
+    return html.escape(str(value), quote=True)
+
+
+_SPLIT = re.compile(r"[｜|\n]+|空白行[：:]|[、，；。]")
+
+
+def evidence_fragments(evidence: str | None, min_len: int = 4) -> list[str]:
+    """The pieces of an evidence string worth looking for in the text, longest first."""
+    if not evidence:
+        return []
+    whole = evidence.strip()
+    parts = [whole] + [p.strip() for p in _SPLIT.split(whole)]
+    seen: dict[str, None] = {}
+    for p in parts:
+        if len(re.sub(r"\s", "", p)) >= min_len and p != "（空）":
+            seen.setdefault(p, None)
+    return sorted(seen, key=len, reverse=True)
+
+
+def _pattern(fragment: str) -> re.Pattern[str]:
+    # Text files break lines and pad with spaces anywhere; match across white space.
+    chars = [re.escape(ch) for ch in fragment if not ch.isspace()]
+    return re.compile(r"\s*".join(chars))
+
+
+def find_spans(text: str, needles: Iterable[str], limit: int = 50) -> list[tuple[int, int]]:
+    """Non-overlapping (start, end) of the needles in ``text``, in order."""
+    spans: list[tuple[int, int]] = []
+    for n in needles:
+        if not n or not n.strip():
+            continue
+        for m in _pattern(n).finditer(text):
+            if m.end() > m.start():
+                spans.append((m.start(), m.end()))
+            if len(spans) >= limit:
+                break
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def highlight(text: str, needles: Iterable[str] = (), spans: Sequence[tuple[int, int]] | None = None) -> str:
+    """``text`` escaped, with the needles (or spans) wrapped in ``<mark>``.
+
+    Escaping is done piece by piece, so a mark never falls inside an entity
+    and nothing of the text can become markup.
+    """
+    if spans is None:
+        spans = find_spans(text, needles)
+    out: list[str] = []
+    pos = 0
+    for s, e in spans:
+        out.append(html.escape(text[pos:s]))
+        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        pos = e
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def narrative_excerpt(text: str, evidence: str | None, context: int = 180) -> str | None:
+    """The stretch of ``text`` around the evidence, escaped and highlighted; None if not found."""
+    spans = find_spans(text, evidence_fragments(evidence))
+    if not spans:
+        return None
+    start = max(0, spans[0][0] - context)
+    end = min(len(text), spans[0][1] + context)
+    # Take in further matches close to the first, up to a readable length.
+    for s, e in spans[1:]:
+        if s < end and e - start < 6 * context:
+            end = min(len(text), max(end, e + context // 2))
+    # Start and end at line breaks when one is near, so paragraphs read whole.
+    nl = text.rfind("\n", start, spans[0][0])
+    if nl != -1:
+        start = nl + 1
+    nl = text.find("\n", max(end - context // 3, spans[0][1]), end)
+    if nl != -1:
+        end = nl
+    inside = [(max(s, start) - start, min(e, end) - start) for s, e in spans if s < end and e > start]
+    body = highlight(text[start:end], spans=inside)
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+
+
+# ================================================================= tables
+def _cell_findings(findings: pd.DataFrame | None, source: str, table: str) -> dict[tuple[str | None, str | None], str]:
+    """(row, column) → worst severity of the findings on that cell; None = whole row/table."""
+    out: dict[tuple[str | None, str | None], str] = {}
+    if findings is None or findings.empty:
+        return out
+    sel = findings[(findings["source"].astype(str) == source) & (findings["table"] == table)]
+    for f in sel.to_dict("records"):
+        row = f["row"] if isinstance(f.get("row"), str) else None
+        col = f["column"] if isinstance(f.get("column"), str) else None
+        sev = str(f.get("severity"))
+        old = out.get((row, col))
+        if old is None or _SEVERITY_RANK.get(sev, 9) < _SEVERITY_RANK.get(old, 9):
+            out[(row, col)] = sev
+    return out
+
+
+def table_display(report: Any, table: str) -> pd.DataFrame:
+    """The table as shown: numbers, ``（空）`` for a blank cell, the printed text of an
+    unreadable one, and ``None`` where the official format has no such cell."""
+    df = getattr(report, table)
+    pt = report.tables[table]
+    lay = pt.layout
+    data = []
+    for row_key, _label in df.index:
+        own = {c.key for c in lay.row(row_key).columns}
+        line: list[Any] = []
+        for col_key, _ in df.columns:
+            v = df.loc[(row_key, _label), (col_key, _)]
+            if col_key not in own:
+                line.append(None)
+            elif v is None or pd.isna(v):
+                raw = (pt.raw.get((row_key, col_key)) or "").strip()
+                line.append(raw if raw else "（空）")
+            else:
+                v = v.item() if hasattr(v, "item") else v
+                line.append(int(v) if isinstance(v, float) and v.is_integer() else v)
+        data.append(line)
+    out = pd.DataFrame(data, index=df.index, columns=df.columns, dtype=object)
+    # The level names ("key", "label") would show as an extra header row.
+    out.index.names = [None] * out.index.nlevels
+    out.columns.names = [None] * out.columns.nlevels
+    return out
+
+
+def styled_table(report: Any, table: str, findings: pd.DataFrame | None = None, uuid: str | None = None) -> Any:
+    """A pandas Styler of the report's table, cells behind findings filled by severity."""
+    disp = table_display(report, table)
+    marks = _cell_findings(findings, report.source, table)
+    lay = report.tables[table].layout
+    keys_r = [k for k, _ in disp.index]
+    keys_c = [k for k, _ in disp.columns]
+
+    def paint(_: pd.DataFrame) -> pd.DataFrame:
+        css = pd.DataFrame("", index=disp.index, columns=disp.columns)
+        for i, rk in enumerate(keys_r):
+            own = {c.key for c in lay.row(rk).columns}
+            for j, ck in enumerate(keys_c):
+                if ck not in own:
+                    css.iat[i, j] = _NA_CSS
+                    continue
+                sev = marks.get((rk, ck)) or marks.get((rk, None)) or marks.get((None, None))
+                if sev:
+                    css.iat[i, j] = f"background-color: {SEVERITY_CSS.get(sev, '#FFEB9C')}; font-weight: bold"
+        return css
+
+    title = f"{report.meta.agency or ''} {report.meta.year or ''}年度 {lay.title}"
+    st = (
+        disp.style.format(escape="html", na_rep="")
+        .format_index(escape="html", axis=0)
+        .format_index(escape="html", axis=1)
+        .hide(axis=0, level=0)
+        .hide(axis=1, level=0)
+        .apply(paint, axis=None)
+        .set_caption(html.escape(title))
+        .set_table_styles(
+            [
+                {"selector": "td", "props": _CELL_CSS},
+                {"selector": "th", "props": _LABEL_CSS},
+                {"selector": "caption", "props": "caption-side: top; font-weight: bold; text-align: left"},
+                {"selector": "", "props": "border-collapse: collapse"},
+            ]
+        )
+    )
+    if uuid:
+        st = st.set_uuid(uuid)
+    return st
+
+
+def reports_frame(reports: Iterable[Any]) -> pd.DataFrame:
+    """One row per report: what was read of its metadata."""
+    rows = []
+    for r in reports:
+        m = r.meta
+        rows.append(
+            {
+                "年度": m.year,
+                "来源文件": r.source,
+                "格式": f"{r.format}版" if r.format else "未识别",
+                "标题": m.title,
+                "落款日期": m.signed_on.isoformat() if m.signed_on else None,
+                "发布日期": m.published_on.isoformat() if m.published_on else None,
+                "章节": "".join(r.sections) or "无",
+                "解析提示": len(r.warnings),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def findings_view(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings with their review columns, in Chinese, for display."""
+    cols = {
+        "year": "年度",
+        "severity": "严重程度",
+        "rule": "规则",
+        "location": "位置",
+        "message": "说明",
+        "expected": "预期",
+        "actual": "实际",
+        "evidence": "原文证据",
+        "review_status": "审核状态",
+        "review_note": "审核备注",
+        "reviewer": "审核人",
+        "reviewed_at": "审核时间",
+    }
+    df = findings.copy()
+    for c in cols:
+        if c not in df.columns:
+            df[c] = "open" if c == "review_status" else None
+    out = df[list(cols)].rename(columns=cols).astype(object)
+    for c in ("预期", "实际"):
+        out[c] = out[c].map(_number_text)
+    out["严重程度"] = df["severity"].astype(str).map(lambda s: SEVERITY_ZH.get(s, s)).to_numpy()
+    out["审核状态"] = df["review_status"].astype(str).map(lambda s: STATUS_ZH.get(s, s)).to_numpy()
+    out.index = df["id"].astype(str) if "id" in df.columns else out.index
+    out.index.name = "编号"
+    return out
+
+
+def _number_text(v: Any) -> str | None:
+    n = _num(v) if not isinstance(v, str) else None
+    if n is None:
+        return None if not isinstance(v, str) else v
+    return str(int(n)) if n.is_integer() else f"{n:g}"
+
+
+def styled_findings(findings: pd.DataFrame) -> Any:
+    view = findings_view(findings)
+    sev_color = {SEVERITY_ZH[k]: v for k, v in SEVERITY_CSS.items()}
+    status_color = {"已确认": "#C6EFCE", "已驳回": "#E7E6E6", "已解决": "#DDEBF7"}
+
+    def paint(df: pd.DataFrame) -> pd.DataFrame:
+        css = pd.DataFrame("", index=df.index, columns=df.columns)
+        for i in range(len(df)):
+            s = df.iat[i, df.columns.get_loc("严重程度")]
+            css.iat[i, df.columns.get_loc("严重程度")] = f"background-color: {sev_color.get(s, '')}"
+            st = df.iat[i, df.columns.get_loc("审核状态")]
+            if st in status_color:
+                css.iat[i, df.columns.get_loc("审核状态")] = f"background-color: {status_color[st]}"
+        return css
+
+    return (
+        view.style.format(escape="html", na_rep="")
+        .format_index(escape="html", axis=0)
+        .apply(paint, axis=None)
+        .set_table_styles(
+            [
+                {
+                    "selector": "td",
+                    "props": "white-space: pre-wrap; vertical-align: top; text-align: left; "
+                    "border: 1px solid #D9D9D9; padding: 2px 6px; max-width: 32em",
+                },
+                {"selector": "th", "props": "text-align: left; border: 1px solid #D9D9D9; padding: 2px 6px"},
+                {"selector": "", "props": "border-collapse: collapse"},
+            ]
+        )
+    )
+
+
+# ================================================================= figures
+OUTCOME_GROUPS: dict[str, tuple[str, ...]] = {
+    "予以公开": ("granted",),
+    "部分公开": ("partially_granted",),
+    "不予公开": ("denied_",),
+    "无法提供": ("unable_",),
+    "不予处理": ("rejected_",),
+    "其他处理": ("other",),
+}
+
+
+def _group_of(row_key: str) -> str | None:
+    for group, prefixes in OUTCOME_GROUPS.items():
+        for p in prefixes:
+            if (
+                row_key == p
+                or (p.endswith("_") and row_key.startswith(p))
+                or (p == "other" and row_key.startswith("other"))
+            ):
+                return group
+    return None
+
+
+def _num(v: Any) -> float | None:
+    if v is None:
+        return None
+    with contextlib.suppress(TypeError, ValueError):
+        if pd.isna(v):
+            return None
+    return float(v)
+
+
+def outcome_frame(reports: Iterable[Any]) -> pd.DataFrame:
+    """表三 results (总计 column) grouped as 予以公开 … 其他处理: year, source, group, count."""
+    rows = []
+    for r in reports:
+        pt = r.tables["table3"]
+        sums: dict[str, float] = dict.fromkeys(OUTCOME_GROUPS, 0.0)
+        for row in pt.layout.rows:
+            g = _group_of(row.key)
+            v = _num(pt.get(row.key, "total"))
+            if g and v is not None:
+                sums[g] += v
+        for g, v in sums.items():
+            rows.append({"year": r.meta.year, "source": r.source, "group": g, "count": v})
+    return pd.DataFrame(rows, columns=["year", "source", "group", "count"])
+
+
+YEARLY_FIGURES = {
+    ("table3", "new_received", "total"): "本年新收申请",
+    ("table3", "carried_over", "total"): "上年结转",
+    ("table3", "total_handled", "total"): "办理总计",
+    ("table3", "carried_forward", "total"): "结转下年度",
+    ("table4", "review", "total"): "行政复议",
+    ("table4", "litigation_direct", "total"): "行政诉讼（直接起诉）",
+    ("table4", "litigation_after_review", "total"): "行政诉讼（复议后起诉）",
+}
+
+
+def yearly_frame(reports: Iterable[Any]) -> pd.DataFrame:
+    rows = []
+    for r in reports:
+        for (t, rk, ck), name in YEARLY_FIGURES.items():
+            rows.append({"year": r.meta.year, "figure": name, "value": _num(r.value(t, rk, ck))})
+    return pd.DataFrame(rows, columns=["year", "figure", "value"])
+
+
+def corpus_frame(items: Iterable[Any]) -> pd.DataFrame:
+    """Per report of the corpus: requests received and the share not granted."""
+    reports = _reports(items)
+    canon = _resolve(r.meta.agency for r in reports)
+    rows = []
+    for r in reports:
+        received = _num(r.value("table3", "new_received", "total"))
+        handled = _num(r.value("table3", "total_handled", "total"))
+        granted = sum(
+            v for v in (_num(r.value("table3", k, "total")) for k in ("granted", "partially_granted")) if v is not None
+        )
+        share = 1 - granted / handled if handled else None
+        rows.append(
+            {
+                "agency": r.meta.agency,
+                "key": canon.get(r.meta.agency or "", ""),
+                "year": r.meta.year,
+                "received": received,
+                "handled": handled,
+                "share_not_granted": share,
+            }
+        )
+    return pd.DataFrame(rows, columns=["agency", "key", "year", "received", "handled", "share_not_granted"])
+
+
+def _plain(s: Any) -> str:
+    """Labels for plotly, which renders some HTML tags in text: keep them inert."""
+    return str(s).replace("<", "‹").replace(">", "›") if s is not None else ""
+
+
+def outcome_chart(reports: Sequence[Any]) -> Any:
+    import plotly.express as px
+
+    df = outcome_frame(reports)
+    df["年度"] = df["year"].map(lambda y: f"{y}年度" if y else "未知年度")
+    fig = px.bar(
+        df,
+        x="年度",
+        y="count",
+        color="group",
+        category_orders={"group": list(OUTCOME_GROUPS)},
+        labels={"count": "件数", "group": "办理结果"},
+        title="依申请公开办理结果构成（表三 总计列）",
+        text_auto=True,
+    )
+    fig.update_layout(barmode="stack", height=420, legend_title_text="办理结果")
+    return fig
+
+
+def yearly_chart(reports: Sequence[Any]) -> Any:
+    import plotly.express as px
+
+    df = yearly_frame(reports).dropna(subset=["value"])
+    df["年度"] = df["year"].map(lambda y: f"{y}")
+    fig = px.line(
+        df,
+        x="年度",
+        y="value",
+        color="figure",
+        markers=True,
+        labels={"value": "件数", "figure": "指标"},
+        title="逐年对比",
+    )
+    fig.update_layout(height=420, xaxis_type="category")
+    return fig
+
+
+def peer_chart(items: Iterable[Any], agency: str) -> Any:
+    """The agency's reports against every other report audited."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    df = corpus_frame(items)
+    key = _resolve([*(a for a in df["agency"] if a), agency]).get(agency, agency_key(agency))
+    df["mine"] = df["key"] == key
+    df["label"] = [
+        f"{_plain(a)} {int(y) if _num(y) is not None else ''}" for a, y in zip(df["agency"], df["year"], strict=True)
+    ]
+    df = df.sort_values("received", ascending=False, na_position="last")
+    colors = ["#C00000" if m else "#9DC3E6" for m in df["mine"]]
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("本年新收申请（件）", "未予公开比例（办理总计中非予以公开、部分公开）")
+    )
+    fig.add_trace(go.Bar(x=df["label"], y=df["received"], marker_color=colors, name="本年新收"), row=1, col=1)
+    df2 = df.sort_values("share_not_granted", ascending=False, na_position="last")
+    colors2 = ["#C00000" if m else "#9DC3E6" for m in df2["mine"]]
+    fig.add_trace(
+        go.Bar(x=df2["label"], y=df2["share_not_granted"], marker_color=colors2, name="未予公开比例"),
+        row=1,
+        col=2,
+    )
+    fig.update_yaxes(tickformat=".0%", row=1, col=2)
+    fig.update_layout(
+        height=460,
+        showlegend=False,
+        title=f"与其他机关比较（红色为{_plain(agency)}，共 {len(df)} 份报告）",
+    )
+    return fig
+
+
+def setup_plotly() -> str:
+    """Make figures show both in JupyterLab and in the static HTML, with no internet.
+
+    Plotly's ``notebook`` renderer embeds plotly.js once, but every figure also
+    pulls MathJax from a CDN, which stalls an offline page. This renderer is
+    the same without MathJax, and also carries the plotly mime type that
+    JupyterLab renders itself (an executed notebook is untrusted there, so
+    its scripts would not run).
+    """
+    import plotly.io as pio
+
+    name = "auditlib"
+    if name not in pio.renderers:
+        try:
+            from plotly.io._base_renderers import NotebookRenderer
+        except ImportError:  # a plotly without the class: its stock renderer still embeds plotly.js
+            pio.renderers.default = "notebook"
+            return "notebook"
+
+        class OfflineNotebookRenderer(NotebookRenderer):  # type: ignore[misc]
+            def to_mimebundle(self, fig_dict: dict) -> dict:
+                from plotly.io import to_html, to_json
+
+                body = to_html(
+                    fig_dict,
+                    config=self.config,
+                    include_plotlyjs=False,
+                    include_mathjax=False,
+                    full_html=False,
+                    default_width="100%",
+                    default_height=525,
+                    validate=False,
+                )
+                # Through plotly's own JSON encoder: figures may hold numpy arrays.
+                data = json.loads(to_json({k: fig_dict.get(k) for k in ("data", "layout")}, validate=False))
+                return {"text/html": body, "application/vnd.plotly.v1+json": data}
+
+        pio.renderers[name] = OfflineNotebookRenderer()
+    pio.renderers.default = name
+    return name
+
+
+# ================================================================= safe names
+_WIN_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+_UNSAFE = re.compile(r'[/\\:*?"<>|]')
+
+
+def safe_dirname(name: str, max_bytes: int = 120) -> str:
+    """A directory name for ``name`` that stays inside its parent on any file system.
+
+    No path separators, no ``..``, no control or invisible format characters
+    (bidi overrides would disguise a name), no leading dot or dash, no Windows
+    device names, and at most ``max_bytes`` bytes of UTF-8 (Chinese takes 3 a
+    character; file systems allow 255). A shortened name gets a hash of the
+    whole so that two long names stay apart.
+    """
+    s = "".join("_" if unicodedata.category(ch)[0] in "CZ" and ch != " " else ch for ch in str(name))
+    s = _UNSAFE.sub("_", s)
+    s = re.sub(r"\.{2,}", ".", s)
+    s = re.sub(r"\s+", " ", s).strip(" ._-")
+    if not s:
+        s = "_"
+    if s.split(".")[0].upper() in _WIN_RESERVED:
+        s = "_" + s
+    if len(s.encode("utf-8")) > max_bytes:
+        tag = "-" + hashlib.sha1(str(name).encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        budget = max_bytes - len(tag)
+        cut = s.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip(" ._-")
+        s = (cut or "_") + tag
+    return s
+
+
+# ================================================================= HTML export
+_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
+def export_html(nb: Any) -> str:
+    """The executed notebook as a static page: outputs only, nothing fetched from the internet."""
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        extra_loaders=[DictLoader({"auditsheet.html.j2": _TEMPLATE})],
+        template_file="auditsheet.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+# ================================================================= the runner
+@dataclass
+class SheetResult:
+    agency: str
+    directory: Path
+    ok: bool
+    seconds: float = 0.0
+    error: str | None = None
+    files: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class _Task:
+    agency: str
+    directory: str
+    notebook: str
+    parameters: dict[str, Any]
+    timeout: int
+    pythonpath: str
+
+
+def _clean_stale(directory: Path, older_than: float = 6 * 3600) -> None:
+    """Temporary files left by a killed run (never those of a run still going)."""
+    now = time.time()
+    for p in directory.glob(".*.tmp*"):
+        with contextlib.suppress(OSError):
+            if now - p.stat().st_mtime > older_than:
+                p.unlink()
+
+
+def _run_one(task: _Task) -> SheetResult:
+    d = Path(task.directory)
+    d.mkdir(parents=True, exist_ok=True)
+    _clean_stale(d)
+    # The kernel is a child of this process: it must import this auditlib.
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if task.pythonpath not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([task.pythonpath, *paths])
+    t0 = time.perf_counter()
+    final_nb = d / SHEET_NOTEBOOK
+    # The kernel inherits this worker's stderr; its chatter would tear through
+    # the progress bar, so it goes to a log that is kept only if it failed.
+    log = d / f".kernel.{os.getpid()}.tmp.log"
+    saved = os.dup(2)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+    try:
+        return _execute(task, d, final_nb, log, t0)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        with contextlib.suppress(FileNotFoundError):
+            log.unlink()
+
+
+# Kernels started side by side from separate processes now and then die before
+# answering (each picks free ports on its own, and two can pick the same one);
+# nothing has run yet then, so starting again is safe.
+_START_ATTEMPTS = 3
+
+
+def _failed_to_start(exc: BaseException) -> bool:
+    if getattr(exc, "ename", None):  # an error raised by a cell: the notebook ran
+        return False
+    text = str(exc)
+    return "before replying to kernel_info" in text or ("kernel" in text.lower() and isinstance(exc, TimeoutError))
+
+
+def _execute(task: _Task, d: Path, final_nb: Path, log: Path, t0: float) -> SheetResult:
+    import nbformat
+    import papermill as pm
+
+    try:
+        with atomic_path(final_nb, suffix=".tmp.ipynb") as tmp:
+            try:
+                for attempt in range(_START_ATTEMPTS):
+                    try:
+                        pm.execute_notebook(
+                            task.notebook,
+                            str(tmp),
+                            parameters=task.parameters,
+                            progress_bar=False,
+                            log_output=False,
+                            cwd=str(d),
+                            execution_timeout=task.timeout,
+                            start_timeout=120,
+                        )
+                        break
+                    except Exception as exc:
+                        if attempt + 1 == _START_ATTEMPTS or not _failed_to_start(exc):
+                            raise
+            except BaseException:
+                # Keep the executed notebook with the error in it, under its own name.
+                if tmp.exists() and tmp.stat().st_size:
+                    with contextlib.suppress(OSError):
+                        os.replace(tmp, d / "audit_sheet.failed.ipynb")
+                raise
+            nb = nbformat.read(str(tmp), as_version=4)
+            body = export_html(nb)
+            with atomic_path(d / SHEET_HTML) as htmp:
+                htmp.write_text(body, encoding="utf-8")
+    except Exception as exc:
+        ename = getattr(exc, "ename", None)
+        evalue = getattr(exc, "evalue", None)
+        msg = f"{ename}: {evalue}" if ename else f"{type(exc).__name__}: {exc}"
+        detail = msg
+        if not ename:  # not an error in a cell: the kernel's own words may say why
+            with contextlib.suppress(OSError):
+                detail += "\n\n--- kernel stderr ---\n" + log.read_text("utf-8", "replace")[-4000:]
+        with contextlib.suppress(OSError), atomic_path(d / "error.txt") as etmp:
+            etmp.write_text(detail + "\n", encoding="utf-8")
+        return SheetResult(task.agency, d, False, time.perf_counter() - t0, msg)
+    for stale in (d / "error.txt", d / "audit_sheet.failed.ipynb"):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+    files = [p for p in (final_nb, d / SHEET_HTML, d / SHEET_XLSX) if p.exists()]
+    return SheetResult(task.agency, d, True, time.perf_counter() - t0, None, files)
+
+
+def _write_index(out_dir: Path, results: list[SheetResult]) -> Path:
+    rows = []
+    for r in sorted(results, key=lambda r: r.agency):
+        rel = r.directory.relative_to(out_dir).as_posix()
+        if r.ok:
+            links = (
+                f'<a href="{esc(rel)}/{SHEET_HTML}">页面</a> · <a href="{esc(rel)}/{SHEET_XLSX}">Excel</a>'
+                f' · <a href="{esc(rel)}/{SHEET_NOTEBOOK}">笔记本</a>'
+            )
+            status = "完成"
+        else:
+            links = f'<a href="{esc(rel)}/error.txt">错误</a>'
+            status = f"失败：{esc(r.error)}"
+        rows.append(f"<tr><td>{esc(r.agency)}</td><td>{links}</td><td>{status}</td></tr>")
+    page = (
+        '<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><title>审计表</title></head><body>'
+        "<h1>政府信息公开工作年度报告 审计表</h1><table border=1 cellpadding=4>"
+        "<tr><th>机关</th><th>文件</th><th>状态</th></tr>" + "".join(rows) + "</table></body></html>"
+    )
+    path = out_dir / "index.html"
+    with atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return path
+
+
+def run_sheets(
+    reports_dir: str | os.PathLike[str] = "reports_in",
+    out_dir: str | os.PathLike[str] = "outputs",
+    jobs: int | None = None,
+    review_db: str | os.PathLike[str] | None = None,
+    agencies: Iterable[str] | None = None,
+    notebook: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    timeout: int = 900,
+) -> list[SheetResult]:
+    """Run the audit sheet for every agency of ``reports_dir`` (or only ``agencies``).
+
+    Each agency gets ``out_dir/<safe name>/`` with the executed notebook, a
+    static HTML page and ``findings.xlsx``. A failing agency is reported in its
+    result (and ``error.txt``); the others go on.
+    """
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    from tqdm import tqdm
+
+    from auditlib.review import ReviewStore
+
+    given = Path(reports_dir)
+    reports_dir = given.resolve()
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    db = Path(review_db).resolve() if review_db else out / "audit.db"
+    nb_path = Path(notebook).resolve() if notebook else NOTEBOOK
+
+    # Parsed by the path as given, so that sources read as they do for ``auditlib audit``.
+    items, findings = prepare_audit(given)
+    ReviewStore(db).sync(findings, sources=[i.source for i in items])
+
+    groups = agency_groups(items)
+    in_groups = sum(len(rs) for _, rs in groups.values())
+    if progress and len(items) > in_groups:
+        print(f"跳过 {len(items) - in_groups} 份文件：无法读取或找不到报告机关（no sheet for them）", file=sys.stderr)
+    if agencies is not None:
+        wanted = list(agencies)
+        canon = _resolve([*(r.meta.agency for r in _reports(items)), *wanted])
+        keys = {canon.get(a, agency_key(a)) for a in wanted}
+        groups = {k: v for k, v in groups.items() if k in keys}
+
+    # Two agencies whose names clean up alike must not share a directory.
+    used: dict[str, str] = {}
+    tasks: list[_Task] = []
+    cache = out / f".audit_cache.{os.getpid()}.tmp.pkl"
+    with atomic_path(cache) as tmp, tmp.open("wb") as fh:
+        pickle.dump({"reports_dir": str(reports_dir), "items": items, "findings": findings}, fh)
+    pythonpath = str(Path(__file__).resolve().parent.parent)
+    for key, (name, _rs) in groups.items():
+        dn = safe_dirname(name)
+        if dn in used and used[dn] != key:
+            dn = safe_dirname(f"{name}-{hashlib.sha1(key.encode()).hexdigest()[:8]}")
+        used[dn] = key
+        d = out / dn
+        tasks.append(
+            _Task(
+                agency=name,
+                directory=str(d),
+                notebook=str(nb_path),
+                parameters={
+                    "agency": name,
+                    "years": None,
+                    "reports_dir": str(reports_dir),
+                    "review_db": str(db),
+                    "output_dir": str(d),
+                    "audit_cache": str(cache),
+                },
+                timeout=timeout,
+                pythonpath=pythonpath,
+            )
+        )
+
+    results: list[SheetResult] = []
+    try:
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks) or 1))
+        bar = tqdm(total=len(tasks), desc="审计表", unit="个机关", file=sys.stderr, disable=not progress)
+        # spawn: a forked copy of this process (threads, open sockets) is no
+        # place to start Jupyter kernels from.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_run_one, t): t for t in tasks}
+            for fut in as_completed(futures):
+                t = futures[fut]
+                try:
+                    res = fut.result()
+                except Exception as exc:  # the worker itself died
+                    res = SheetResult(t.agency, Path(t.directory), False, 0.0, f"{type(exc).__name__}: {exc}")
+                results.append(res)
+                if not res.ok:
+                    bar.write(f"✗ {res.agency}: {res.error}")
+                bar.set_postfix_str(res.agency[:20])
+                bar.update()
+        bar.close()
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            cache.unlink()
+    if results:
+        _write_index(out, results)
+    order = {t.agency: i for i, t in enumerate(tasks)}
+    return sorted(results, key=lambda r: order.get(r.agency, 0))
