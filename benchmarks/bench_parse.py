@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate  # noqa: E402
+from generate import generate
 
-from auditlib.audit import audit  # noqa: E402
-from auditlib.corpus import load_one  # noqa: E402
+from auditlib.audit import audit
+from auditlib.corpus import load_one
 
 NUM = re.compile(r"\d+(?:\.\d+)?")
 
