@@ -118,7 +118,11 @@ def rules() -> None:
 @click.option("--review-db", type=click.Path(dir_okay=False), default=None,
               help="Auditors' decisions database (default: OUT/audit.db).")
 @click.option("--agency", "agencies", multiple=True, help="Only this agency (repeatable).")
-def sheets(reports: str, out_dir: str, jobs: int | None, review_db: str | None, agencies: tuple[str, ...]) -> None:
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on an existing Dask distributed cluster (e.g. tcp://10.0.0.5:8786) instead of local processes.")
+def sheets(
+    reports: str, out_dir: str, jobs: int | None, review_db: str | None, agencies: tuple[str, ...], scheduler: str | None
+) -> None:
     """Write an audit sheet (notebook, HTML, Excel) for every agency in REPORTS."""
     from pathlib import Path
 
@@ -126,7 +130,9 @@ def sheets(reports: str, out_dir: str, jobs: int | None, review_db: str | None, 
     from auditlib.sheets import run_sheets
 
     try:
-        results = run_sheets(reports, out_dir, jobs=jobs, review_db=review_db, agencies=agencies or None)
+        results = run_sheets(
+            reports, out_dir, jobs=jobs, review_db=review_db, agencies=agencies or None, scheduler=scheduler
+        )
     except ReviewStoreError as exc:
         raise click.ClickException(str(exc)) from exc
     if not results:

@@ -817,6 +817,91 @@ def _write_index(out_dir: Path, results: list[SheetResult]) -> Path:
     return path
 
 
+def _run_remote(task: _Task, cache_bytes: bytes, db_bytes: bytes | None) -> tuple[SheetResult, dict[str, bytes]]:
+    """One sheet on a cluster worker that may share no disk with us: the inputs travel
+    with the task, the outputs come back as bytes, and the caller writes them."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="auditlib-sheet-") as tmp:
+        root = Path(tmp)
+        cache = root / "audit_cache.pkl"
+        cache.write_bytes(cache_bytes)
+        params = dict(task.parameters, audit_cache=str(cache), output_dir=str(root / "out"))
+        if db_bytes is not None:
+            (root / "audit.db").write_bytes(db_bytes)
+            params["review_db"] = str(root / "audit.db")
+        local = _Task(task.agency, str(root / "out"), task.notebook, params, task.timeout, task.pythonpath)
+        res = _run_one(local)
+        files = {p.name: p.read_bytes() for p in (root / "out").iterdir() if p.is_file() and not p.name.startswith(".")}
+    return SheetResult(task.agency, Path(task.directory), res.ok, res.seconds, res.error), files
+
+
+def _db_snapshot(db: Path) -> bytes | None:
+    """A consistent copy of the review database (WAL included) to ship to workers."""
+    import sqlite3
+    import tempfile
+
+    if not db.exists():
+        return None
+    with tempfile.TemporaryDirectory() as d:
+        copy = Path(d) / "snap.db"
+        src = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        dst = sqlite3.connect(copy)
+        try:
+            src.backup(dst)
+        finally:
+            src.close()
+            dst.close()
+        return copy.read_bytes()
+
+
+def _dask_results(scheduler: str, tasks: list[_Task], cache: Path, db: Path) -> Iterable[tuple[_Task, SheetResult]]:
+    from distributed import Client, as_completed
+
+    cache_bytes = cache.read_bytes()
+    db_bytes = _db_snapshot(db)
+    with Client(scheduler) as client:
+        # Scatter the shared inputs once instead of once per agency.
+        cache_f = client.scatter(cache_bytes, broadcast=True)
+        db_f = client.scatter(db_bytes, broadcast=True)
+        futures = {client.submit(_run_remote, t, cache_f, db_f, pure=False, key=f"sheet-{i}"): t for i, t in enumerate(tasks)}
+        for fut in as_completed(futures):
+            t = futures[fut]
+            try:
+                res, files = fut.result()
+            except Exception as exc:
+                yield t, SheetResult(t.agency, Path(t.directory), False, 0.0, f"{type(exc).__name__}: {exc}")
+                continue
+            d = Path(t.directory)
+            d.mkdir(parents=True, exist_ok=True)
+            for name, data in files.items():
+                with atomic_path(d / safe_dirname(name)) as tmp:
+                    tmp.write_bytes(data)
+            if res.ok:
+                for stale in ("error.txt", "audit_sheet.failed.ipynb"):
+                    with contextlib.suppress(FileNotFoundError):
+                        (d / stale).unlink()
+            res.files = [d / n for n in (SHEET_NOTEBOOK, SHEET_HTML, SHEET_XLSX) if (d / n).exists()]
+            yield t, res
+
+
+def _local_results(jobs: int | None, tasks: list[_Task]) -> Iterable[tuple[_Task, SheetResult]]:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks) or 1))
+    # spawn: a forked copy of this process (threads, open sockets) is no
+    # place to start Jupyter kernels from.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(_run_one, t): t for t in tasks}
+        for fut in as_completed(futures):
+            t = futures[fut]
+            try:
+                yield t, fut.result()
+            except Exception as exc:  # the worker itself died
+                yield t, SheetResult(t.agency, Path(t.directory), False, 0.0, f"{type(exc).__name__}: {exc}")
+
+
 def run_sheets(
     reports_dir: str | os.PathLike[str] = "reports_in",
     out_dir: str | os.PathLike[str] = "outputs",
@@ -826,16 +911,16 @@ def run_sheets(
     notebook: str | os.PathLike[str] | None = None,
     progress: bool = True,
     timeout: int = 900,
+    scheduler: str | None = None,
 ) -> list[SheetResult]:
     """Run the audit sheet for every agency of ``reports_dir`` (or only ``agencies``).
 
     Each agency gets ``out_dir/<safe name>/`` with the executed notebook, a
     static HTML page and ``findings.xlsx``. A failing agency is reported in its
-    result (and ``error.txt``); the others go on.
+    result (and ``error.txt``); the others go on. With ``scheduler`` (a Dask
+    distributed address such as ``tcp://10.0.0.5:8786``) the sheets run on that
+    cluster and their files are gathered back into ``out_dir``.
     """
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
-
     from tqdm import tqdm
 
     from auditlib.review import ReviewStore
@@ -894,23 +979,14 @@ def run_sheets(
 
     results: list[SheetResult] = []
     try:
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks) or 1))
         bar = tqdm(total=len(tasks), desc="审计表", unit="个机关", file=sys.stderr, disable=not progress)
-        # spawn: a forked copy of this process (threads, open sockets) is no
-        # place to start Jupyter kernels from.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_run_one, t): t for t in tasks}
-            for fut in as_completed(futures):
-                t = futures[fut]
-                try:
-                    res = fut.result()
-                except Exception as exc:  # the worker itself died
-                    res = SheetResult(t.agency, Path(t.directory), False, 0.0, f"{type(exc).__name__}: {exc}")
-                results.append(res)
-                if not res.ok:
-                    bar.write(f"✗ {res.agency}: {res.error}")
-                bar.set_postfix_str(res.agency[:20])
-                bar.update()
+        stream = _dask_results(scheduler, tasks, cache, db) if scheduler else _local_results(jobs, tasks)
+        for _t, res in stream:
+            results.append(res)
+            if not res.ok:
+                bar.write(f"✗ {res.agency}: {res.error}")
+            bar.set_postfix_str(res.agency[:20])
+            bar.update()
         bar.close()
     finally:
         with contextlib.suppress(FileNotFoundError):
