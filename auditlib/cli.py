@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 import click
 
@@ -146,6 +147,40 @@ def sheets(
     if failed:
         click.echo(f"{len(failed)} 个机关失败，见各自目录下的 error.txt", err=True)
         sys.exit(1)
+
+
+@main.group()
+def review() -> None:
+    """Auditors' decisions: back them up or export them."""
+
+
+def _store(db: str):
+    from auditlib.review import ReviewStore, ReviewStoreError
+
+    if not Path(db).exists():
+        raise click.ClickException(f"审核数据库不存在：{db} (review database not found)")
+    try:
+        return ReviewStore(db)
+    except ReviewStoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@review.command("backup")
+@click.argument("dest", type=click.Path(dir_okay=False))
+@click.option("--db", default="outputs/audit.db", show_default=True, type=click.Path(dir_okay=False))
+def review_backup(dest: str, db: str) -> None:
+    """Write every decision ever made (with history) to DEST (.json, else CSV)."""
+    path = _store(db).backup(dest)
+    click.echo(f"已备份全部审核决定到 {path} (all decisions written)")
+
+
+@review.command("export")
+@click.argument("dest", type=click.Path(dir_okay=False))
+@click.option("--db", default="outputs/audit.db", show_default=True, type=click.Path(dir_okay=False))
+def review_export(dest: str, db: str) -> None:
+    """Export the reviewed findings to an Excel workbook DEST."""
+    path = _store(db).export_excel(dest)
+    click.echo(f"已导出审核结果到 {path} (reviewed findings exported)")
 
 
 if __name__ == "__main__":

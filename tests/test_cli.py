@@ -62,3 +62,24 @@ def test_rules_catalogue():
     assert res.returncode == 0
     for rid in ("T3_BALANCE", "TEXT_TABLE_MISMATCH", "COPY_OF_PREVIOUS", "OUTLIER_RATE"):
         assert rid in res.stdout
+
+
+def test_review_backup_and_export(tmp_path):
+    from auditlib import load_reports
+    from auditlib.audit import audit
+    from auditlib.review import ReviewStore
+
+    findings = audit(load_reports(SAMPLES))
+    db = tmp_path / "audit.db"
+    store = ReviewStore(db)
+    store.sync(findings)
+    store.decide(findings[0].id, "confirmed", note="核实无误", who="审核员甲")
+    res = run("review", "backup", str(tmp_path / "b.json"), "--db", str(db))
+    assert res.returncode == 0, res.stderr
+    data = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))
+    assert [(d["finding_id"], d["status"], d["note"]) for d in data["decisions"]] == [(findings[0].id, "confirmed", "核实无误")]
+    assert run("review", "export", str(tmp_path / "r.xlsx"), "--db", str(db)).returncode == 0
+    assert (tmp_path / "r.xlsx").stat().st_size > 0
+    missing = run("review", "backup", str(tmp_path / "x.json"), "--db", str(tmp_path / "none.db"))
+    assert missing.returncode == 1 and "不存在" in missing.stderr
+    assert not (tmp_path / "none.db").exists()  # never silently created
