@@ -420,7 +420,7 @@ RX_YOY = re.compile(
 RX_FLAT = re.compile(
     r"(?P<cmp>同比|与上一?年度?|与去年|较上一?年度?|和上一?年度?|与(?P<y1>\d{4})年度?)(?:相比)?(?:同期)?(?:数量)?(?P<approx>基本|大致|大体)?持平"
 )
-_YOY_NEEDLES = ("同比", "较上", "比上", "较去", "比去", "与上", "与去", "较2", "比2", "与2")
+YOY_NEEDLES = ("同比", "较上", "比上", "较去", "比去", "与上", "与去", "较2", "比2", "与2")
 _NEEDLES_RX = re.compile(
     "|".join(
         re.escape(w)
@@ -429,7 +429,7 @@ _NEEDLES_RX = re.compile(
                 *_RECEIVE_VERBS,
                 *_HANDLE_VERBS,
                 *_RESULT_NEEDLES,
-                *_YOY_NEEDLES,
+                *YOY_NEEDLES,
                 "和上",
                 "上年",
                 "上一年",
@@ -819,12 +819,12 @@ class _Reader:
             )
 
     def changes(self) -> None:
-        if not any(w in self.at for w in _YOY_NEEDLES) and "和上" not in self.at:
+        if not any(w in self.at for w in YOY_NEEDLES) and "和上" not in self.at:
             return
         x = self.x
         tp = x.tp
         found: list[tuple[re.Match[str], int | float | None, str, int]] = []
-        for m in _starting(RX_YOY, tp, self.at, _YOY_NEEDLES):
+        for m in _starting(RX_YOY, tp, self.at, YOY_NEEDLES):
             if m["multi"] or m["u"] in ("个百分点", "倍", "次"):
                 continue
             amt = to_number(m["amt"])
@@ -833,7 +833,7 @@ class _Reader:
             sign = -1 if m["dir"] in _DOWN else 1
             unit = "%" if m["u"] == "%" else "件"
             found.append((m, sign * amt, unit, _decimals(m["amt"])))
-        for m in _starting(RX_FLAT, tp, self.at, (*_YOY_NEEDLES, "和上")):
+        for m in _starting(RX_FLAT, tp, self.at, (*YOY_NEEDLES, "和上")):
             found.append((m, 0, "%", 0))
         for m, value, unit, decimals in found:
             ref_year = next((int(m[g]) for g in ("y1", "y2", "y3") if m.groupdict().get(g)), None)

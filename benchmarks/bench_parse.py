@@ -51,7 +51,36 @@ def bench(n: int) -> None:
     )
 
 
+def end_to_end(n: int) -> None:
+    """`auditlib audit DIR --json` on n reports, as a user runs it: cold cache, then warm."""
+    import os
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as d:
+        generate(n, Path(d) / "in", years=3)
+        env = dict(os.environ, AUDITLIB_CACHE=str(Path(d) / "cache"))
+        for label in ("cold cache", "warm cache"):
+            t = time.perf_counter()
+            res = subprocess.run(
+                [sys.executable, "-m", "auditlib", "audit", str(Path(d) / "in"), "--json"],
+                capture_output=True, text=True, env=env, check=True,
+            )
+            dt = time.perf_counter() - t
+            print(f"end to end  N={n}  {label}: {dt:6.1f} s  ({len(res.stdout.splitlines())} findings)")
+
+
 if __name__ == "__main__":
+    import subprocess
+
+    args = sys.argv[1:]
+    if args and args[0] == "--one":
+        bench(int(args[1]))
+        sys.exit()
+    if args and args[0] == "--e2e":
+        end_to_end(int(args[1]))
+        sys.exit()
     print(f"machine: {platform.processor() or platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
-    for n in map(int, sys.argv[1:] or ["1000"]):
-        bench(n)
+    for n in map(int, args or ["100", "1000", "10000"]):
+        # Each N in a fresh process: peak memory is then that run's own.
+        subprocess.run([sys.executable, __file__, "--one", str(n)], check=True)
+    subprocess.run([sys.executable, __file__, "--e2e", str(max(map(int, args or ["10000"])))], check=True)

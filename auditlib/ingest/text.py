@@ -94,20 +94,6 @@ def _looks_like_text(text: str) -> bool:
 # ------------------------------------------------------------ table traces
 HEADING_START = re.compile(r"^[一二三四五六七八九十]+[、.．]")
 
-def _tabs(line: str) -> int:
-    return line.count("\t")
-
-
-def _is_cell_line(line: str) -> bool:
-    """A line that is one table cell: a single leading tab (``\\t18``, ``\\t``)."""
-    return line.startswith("\t") and _tabs(line) == 1
-
-
-def _is_row_line(line: str) -> bool:
-    """A tab-separated table row (``规章\\t0\\t0\\t0``)."""
-    return "\t" in line and not _is_cell_line(line)
-
-
 def _double_spaced(lines: list[str]) -> bool:
     """True when the extractor put a blank line after every line (web-page text).
 
@@ -155,19 +141,20 @@ def blocks_from_lines(lines: list[str]) -> list[Block]:
             rows = []
 
     for no, line in enumerate(lines, 1):
-        if "\t" not in line and not line.strip(" \u3000\u00a0"):
+        tabs = line.count("\t")
+        if not tabs and not line.strip(" \u3000\u00a0"):
             blank_run += 1
             if last_kind == "cell":
                 end_row()
             if last_kind in ("cell", "row"):
                 last_kind = "blank"
             continue
-        if _is_cell_line(line):
+        if tabs == 1 and line[0] == "\t":  # one cell on its own line
             if not rows and not row:
                 table_line = no
             row.append(line[1:])
             last_kind = "cell"
-        elif _is_row_line(line):
+        elif tabs:  # a tab-separated row
             if not rows and not row:
                 table_line = no
             end_row()
