@@ -183,5 +183,38 @@ def review_export(dest: str, db: str) -> None:
     click.echo(f"已导出审核结果到 {path} (reviewed findings exported)")
 
 
+@main.command()
+@click.argument("reports", required=False, default="reports_in", type=click.Path(exists=True))
+@click.option("--db", default="outputs/audit.db", show_default=True, help="Review database.")
+@click.option("--port", type=int, default=None, help="Port (default: a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--expose", is_flag=True, help="Allow binding an address other than 127.0.0.1/localhost (requires a token).")
+@click.option("--token", default=None, help="Access token (generated when --expose is given without one).")
+def dashboard(reports: str, db: str, port: int | None, host: str, expose: bool, token: str | None) -> None:
+    """Serve the supervisors' Voilà dashboard; blocks until Ctrl-C."""
+    from auditlib.dashboard import DashboardError, serve
+
+    try:
+        server = serve(reports, db, port=port, host=host, token=token, expose=expose, quiet=True)
+    except DashboardError as exc:
+        raise click.ClickException(str(exc)) from exc
+    import signal
+
+    def _stop(*_):  # a SIGTERM stops Voilà too, like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        server.wait()
+        click.echo(f"仪表盘 (dashboard): {server.url}\n按 Ctrl-C 停止 (Ctrl-C to stop)")
+        server.process.wait()
+    except KeyboardInterrupt:
+        pass
+    except DashboardError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        server.stop()
+
+
 if __name__ == "__main__":
     main()

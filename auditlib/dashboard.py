@@ -1,0 +1,640 @@
+"""The supervisors' dashboard: data preparation, figures and the Voilà launcher.
+
+Everything here is a pure function returning DataFrames, Plotly figures or
+HTML strings, so that it can be tested without a browser; the notebook
+``notebooks/dashboard.ipynb`` only wires them to widgets.
+
+Report text (agency names, labels, evidence) is untrusted: every HTML string
+built here passes it through :func:`html.escape`, and Plotly renders text
+from data as text, not markup.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from auditlib.corpus import Unreadable
+from auditlib.findings import SEVERITIES
+from auditlib.report import Report
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOK = REPO / "notebooks" / "dashboard.ipynb"
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+SEVERITY_COLOR = {"error": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
+REVIEW_ZH = {"open": "待审核", "confirmed": "已确认", "dismissed": "已驳回", "resolved": "已解决"}
+REVIEW_STATUSES = tuple(REVIEW_ZH)
+
+# 表三 outcome groups: the contract's row keys by prefix. The 2019 format has one
+# row ``other`` for 其他处理, the 2021 format three ``other_*`` rows; a report has
+# one or the other, so summing by prefix never counts twice.
+OUTCOMES = (
+    ("予以公开", ("granted",)),
+    ("部分公开", ("partially_granted",)),
+    ("不予公开", ("denied_",)),
+    ("无法提供", ("unable_",)),
+    ("不予处理", ("rejected_",)),
+    ("其他处理", ("other_", "other")),
+)
+
+_PROVINCE = re.compile(r"^.{1,7}?(?:省|自治区)(?=.)")
+_REGION = re.compile(r"^.{1,10}?(?:自治州|地区|盟|市|县|区|旗)")
+
+
+def esc(text: Any) -> str:
+    """Escape anything for HTML; missing values become an em dash."""
+    if text is None:
+        return "—"
+    try:
+        if pd.isna(text):
+            return "—"
+    except (TypeError, ValueError):
+        pass
+    return html.escape(str(text), quote=True)
+
+
+# ------------------------------------------------------------------ regions
+def region_of(name: str | None) -> str:
+    """The leading 市/区/县 of an agency name: 柳州市城中区人民政府 → 柳州市.
+
+    A leading province (…省, …自治区) is skipped: 广西壮族自治区柳州市… → 柳州市.
+    Names without a place come back as 其他.
+    """
+    if not name or not isinstance(name, str):
+        return "其他"
+    s = re.sub(r"\s+", "", name)
+    rest = _PROVINCE.sub("", s)
+    m = _REGION.match(rest) or _REGION.match(s)
+    if not m:
+        return "其他"
+    return m.group(0)
+
+
+# ------------------------------------------------------------------ loading
+def reports_only(reports: Iterable[Report | Unreadable]) -> list[Report]:
+    return [r for r in reports if isinstance(r, Report)]
+
+
+def canonical_agencies(reports: Iterable[Report | Unreadable], findings_df: pd.DataFrame | None = None) -> dict:
+    """Every agency name seen → the corpus's canonical name (see :mod:`auditlib.agencies`)."""
+    from auditlib.agencies import resolve
+
+    names = [r.meta.agency for r in reports_only(reports)]
+    if findings_df is not None and "agency" in findings_df:
+        names += [a for a in findings_df["agency"].dropna().astype(str)]
+    return resolve(names)
+
+
+def agency_label(report: Report | Unreadable, mapping: dict | None = None) -> str:
+    if isinstance(report, Report) and report.meta.agency:
+        return (mapping or {}).get(report.meta.agency, report.meta.agency)
+    return "（未知机关）"
+
+
+def report_frame(reports: Sequence[Report | Unreadable], mapping: dict | None = None) -> pd.DataFrame:
+    """One row per input file: source, agency (canonical), year, region, readable."""
+    rows = []
+    for r in reports:
+        ok = isinstance(r, Report)
+        agency = agency_label(r, mapping)
+        rows.append(
+            {
+                "source": r.source,
+                "agency": agency,
+                "year": r.meta.year if ok else None,
+                "region": region_of(agency) if ok else "其他",
+                "readable": ok,
+            }
+        )
+    df = pd.DataFrame(rows, columns=["source", "agency", "year", "region", "readable"])
+    df["year"] = df["year"].astype("Int64")
+    return df
+
+
+def prepare(findings_df: pd.DataFrame, reports: Sequence[Report | Unreadable]) -> pd.DataFrame:
+    """Findings with canonical agency names (from their report) and a region column."""
+    mapping = canonical_agencies(reports, findings_df)
+    by_source = {r.source: agency_label(r, mapping) for r in reports_only(reports)}
+    out = findings_df.copy()
+    agency = out["source"].map(by_source)
+    fallback = out["agency"].map(lambda a: mapping.get(a, a) if isinstance(a, str) else "（未知机关）")
+    out["agency"] = agency.where(agency.notna(), fallback).astype(object)
+    out["region"] = out["agency"].map(region_of)
+    return out
+
+
+# ------------------------------------------------------------------ overview
+@dataclass
+class Overview:
+    n_reports: int
+    n_unreadable: int
+    n_clean: int
+    share_clean: float
+    n_findings: int
+    by_severity: pd.DataFrame  # severity, 级别, count
+    by_rule: pd.DataFrame  # rule, severity, count
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "n_reports": self.n_reports,
+            "n_unreadable": self.n_unreadable,
+            "n_clean": self.n_clean,
+            "share_clean": self.share_clean,
+            "n_findings": self.n_findings,
+        }
+
+
+def overview(findings_df: pd.DataFrame, reports: Sequence[Report | Unreadable]) -> Overview:
+    """Counts for the top of the dashboard.
+
+    A report is *clean* when it has no finding of severity error or warning
+    (info findings do not count against it). Unreadable files are reports
+    audited and never clean.
+    """
+    sources = [r.source for r in reports]
+    serious = findings_df[findings_df["severity"].astype(str).isin(["error", "warning"])]
+    flagged = set(serious["source"]) | {r.source for r in reports if isinstance(r, Unreadable)}
+    n = len(sources)
+    n_clean = sum(1 for s in sources if s not in flagged)
+    sev = findings_df["severity"].astype(str).value_counts()
+    by_severity = pd.DataFrame(
+        {"severity": list(SEVERITIES), "级别": [SEVERITY_ZH[s] for s in SEVERITIES]}
+    )
+    by_severity["count"] = [int(sev.get(s, 0)) for s in SEVERITIES]
+    if len(findings_df):
+        by_rule = (
+            findings_df.assign(severity=findings_df["severity"].astype(str))
+            .groupby(["rule", "severity"], observed=True)
+            .size()
+            .rename("count")
+            .reset_index()
+            .sort_values(["count", "rule"], ascending=[False, True], ignore_index=True)
+        )
+    else:
+        by_rule = pd.DataFrame({"rule": [], "severity": [], "count": []})
+    return Overview(
+        n_reports=n,
+        n_unreadable=sum(1 for r in reports if isinstance(r, Unreadable)),
+        n_clean=n_clean,
+        share_clean=(n_clean / n) if n else 0.0,
+        n_findings=len(findings_df),
+        by_severity=by_severity,
+        by_rule=by_rule,
+    )
+
+
+def heatmap_frame(findings_df: pd.DataFrame, agencies: Iterable[str] | None = None) -> pd.DataFrame:
+    """Agencies (rows) × rules (columns): the number of findings. Agencies without findings get zeros."""
+    if len(findings_df):
+        counts = pd.crosstab(findings_df["agency"].astype(str), findings_df["rule"].astype(str))
+    else:
+        counts = pd.DataFrame(dtype="int64")
+    if agencies is not None:
+        rows = list(dict.fromkeys([*agencies, *counts.index]))
+        counts = counts.reindex(rows, fill_value=0)
+    counts = counts.fillna(0).astype("int64")
+    counts.index.name = "agency"
+    counts.columns.name = "rule"
+    return counts.sort_index().reindex(sorted(counts.columns), axis=1)
+
+
+def _outcome_of(row: str) -> str | None:
+    for name, prefixes in OUTCOMES:
+        for p in prefixes:
+            if row == p or (p.endswith("_") and row.startswith(p)):
+                return name
+    return None
+
+
+def outcome_mix(tidy_df: pd.DataFrame, mapping: dict | None = None) -> pd.DataFrame:
+    """Per agency and year: 表三 本年新收 total and the six outcome totals (总计 column).
+
+    Columns: agency, year, region, new_received, 予以公开, 部分公开, 不予公开, 无法提供, 不予处理, 其他处理.
+    Blank cells stay out of the sums (a group of blank cells is NA, not 0).
+    """
+    cols = ["agency", "year", "region", "new_received", *[n for n, _ in OUTCOMES]]
+    t = tidy_df[(tidy_df["table"] == "table3") & (tidy_df["column"] == "total")].copy()
+    if t.empty:
+        return pd.DataFrame(columns=cols)
+    t["agency"] = t["agency"].map(lambda a: (mapping or {}).get(a, a) if isinstance(a, str) else "（未知机关）")
+    t["group"] = t["row"].map(lambda r: "new_received" if r == "new_received" else _outcome_of(r))
+    t = t[t["group"].notna()]
+    key = ["source", "agency", "year"] if "source" in t else ["agency", "year"]
+    wide = (
+        t.groupby([*key, "group"], dropna=False)["value"]
+        .sum(min_count=1)
+        .unstack("group")
+        .reset_index()
+    )
+    if "source" in wide:
+        wide = wide.drop(columns="source").groupby(["agency", "year"], dropna=False).sum(min_count=1).reset_index()
+    for c in cols:
+        if c not in wide:
+            wide[c] = pd.NA
+    wide["region"] = wide["agency"].map(region_of)
+    return wide[cols].sort_values(["agency", "year"], ignore_index=True)
+
+
+def review_progress(status_df: pd.DataFrame | None) -> pd.DataFrame | None:
+    """review_status counts (open/confirmed/dismissed/resolved), or None when there are no decisions."""
+    if status_df is None or "review_status" not in status_df:
+        return None
+    counts = status_df["review_status"].value_counts()
+    return pd.DataFrame(
+        {
+            "status": list(REVIEW_STATUSES),
+            "状态": [REVIEW_ZH[s] for s in REVIEW_STATUSES],
+            "count": [int(counts.get(s, 0)) for s in REVIEW_STATUSES],
+        }
+    )
+
+
+def review_status(findings_df: pd.DataFrame, db: str | os.PathLike | None) -> tuple[pd.DataFrame, bool]:
+    """``findings_df`` with review_status; the flag says whether any decision exists.
+
+    Tolerates a missing auditlib.review module, a missing database and an
+    unusable one: then every finding is ``open`` and the flag is False.
+    """
+    out = findings_df.copy()
+    out["review_status"] = "open"
+    out["review_note"] = ""
+    if not db or not Path(db).is_file():
+        return out, False
+    try:
+        from auditlib.review import ReviewStore
+
+        store = ReviewStore(db)
+        has = len(store.decisions()) > 0
+        return store.status_frame(findings_df), has
+    except Exception:  # no module, a foreign file, a locked database: the dashboard still shows
+        return out, False
+
+
+# ------------------------------------------------------------------ filters
+def filter_frame(
+    df: pd.DataFrame,
+    years: Iterable[int] | None = None,
+    regions: Iterable[str] | None = None,
+    severities: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Rows matching every non-empty filter (empty/None = no filter)."""
+    mask = pd.Series(True, index=df.index)
+    years = [int(y) for y in years or []]
+    regions = list(regions or [])
+    severities = list(severities or [])
+    if years and "year" in df:
+        mask &= df["year"].isin(years).fillna(False).astype(bool)
+    if regions and "region" in df:
+        mask &= df["region"].isin(regions)
+    if severities and "severity" in df:
+        mask &= df["severity"].astype(str).isin(severities)
+    return df[mask]
+
+
+# ------------------------------------------------------------------ figures
+def _fig():
+    import plotly.graph_objects as go
+
+    return go
+
+
+def _layout(fig, title: str, height: int = 320):
+    fig.update_layout(
+        title={"text": esc(title), "x": 0.01},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        template="plotly_white",
+        font={"family": "Noto Sans CJK SC, WenQuanYi Micro Hei, Microsoft YaHei, sans-serif"},
+    )
+    return fig
+
+
+def _text(values: Iterable[Any]) -> list[str]:
+    # Plotly renders a subset of HTML in labels; escaping keeps report text as text.
+    return [esc(v) for v in values]
+
+
+def fig_severity(ov: Overview):
+    go = _fig()
+    d = ov.by_severity
+    fig = go.Figure(
+        go.Bar(
+            x=d["级别"],
+            y=d["count"],
+            marker_color=[SEVERITY_COLOR[s] for s in d["severity"]],
+            text=d["count"],
+            textposition="auto",
+        )
+    )
+    return _layout(fig, "按级别的发现数 (findings by severity)")
+
+
+def fig_rules(ov: Overview):
+    go = _fig()
+    d = ov.by_rule
+    fig = go.Figure()
+    for sev in SEVERITIES:
+        part = d[d["severity"] == sev]
+        if len(part):
+            fig.add_bar(
+                y=_text(part["rule"]),
+                x=part["count"],
+                orientation="h",
+                name=SEVERITY_ZH[sev],
+                marker_color=SEVERITY_COLOR[sev],
+            )
+    fig.update_layout(barmode="stack", yaxis={"autorange": "reversed"})
+    return _layout(fig, "按规则的发现数 (findings by rule)", height=max(320, 26 * len(d) + 90))
+
+
+def fig_heatmap(hm: pd.DataFrame):
+    go = _fig()
+    fig = go.Figure(
+        go.Heatmap(
+            z=hm.to_numpy(),
+            x=_text(hm.columns),
+            y=_text(hm.index),
+            colorscale="Reds",
+            text=hm.to_numpy(),
+            texttemplate="%{text}",
+            hovertemplate="%{y}<br>%{x}: %{z}<extra></extra>",
+        )
+    )
+    fig.update_layout(yaxis={"autorange": "reversed"}, xaxis={"tickangle": -35})
+    return _layout(fig, "机关 × 规则 (agencies × rules)", height=max(320, 34 * len(hm) + 160))
+
+
+def _agency_year(df: pd.DataFrame) -> list[str]:
+    return [f"{esc(a)} {'' if pd.isna(y) else int(y)}" for a, y in zip(df["agency"], df["year"], strict=True)]
+
+
+def fig_volumes(mix: pd.DataFrame):
+    go = _fig()
+    d = mix.dropna(subset=["new_received"])
+    fig = go.Figure()
+    for year, part in d.groupby("year", dropna=False):
+        fig.add_bar(
+            x=_text(part["agency"]),
+            y=part["new_received"].astype(float),
+            name="?" if pd.isna(year) else str(int(year)),
+        )
+    fig.update_layout(barmode="group", xaxis={"tickangle": -25}, legend_title_text="年度")
+    return _layout(fig, "表三 本年新收申请数 (new requests)", height=380)
+
+
+def fig_outcomes(mix: pd.DataFrame, percent: bool = True):
+    go = _fig()
+    names = [n for n, _ in OUTCOMES]
+    d = mix.copy()
+    vals = d[names].astype("Float64").fillna(0).astype(float)
+    if percent:
+        tot = vals.sum(axis=1).replace(0, float("nan"))
+        vals = vals.div(tot, axis=0).fillna(0) * 100
+    x = _agency_year(d)
+    fig = go.Figure()
+    for n in names:
+        fig.add_bar(x=x, y=vals[n], name=n)
+    fig.update_layout(
+        barmode="stack",
+        xaxis={"tickangle": -25},
+        yaxis={"title": "%" if percent else "件"},
+    )
+    return _layout(fig, "办理结果构成 (outcome mix)" + (" %" if percent else ""), height=400)
+
+
+def fig_review(progress: pd.DataFrame | None):
+    go = _fig()
+    colors = {"open": "#9e9e9e", "confirmed": "#d62728", "dismissed": "#2ca02c", "resolved": "#1f77b4"}
+    fig = go.Figure()
+    if progress is not None:
+        fig.add_bar(
+            x=progress["状态"],
+            y=progress["count"],
+            marker_color=[colors[s] for s in progress["status"]],
+            text=progress["count"],
+            textposition="auto",
+        )
+    return _layout(fig, "审核进度 (review progress)", height=300)
+
+
+def fig_agency_table3(report: Report):
+    """One agency's 表三 outcome totals as a bar chart."""
+    go = _fig()
+    t3 = report.tables["table3"]
+    rows = []
+    for name, _ in OUTCOMES:
+        vals = [v for (rk, ck), v in t3.values.items() if ck == "total" and _outcome_of(rk) == name and v is not None]
+        rows.append((name, sum(vals) if vals else None))
+    fig = go.Figure(go.Bar(x=[r[0] for r in rows], y=[r[1] for r in rows], text=[r[1] for r in rows]))
+    return _layout(fig, f"{agency_label(report)} {report.meta.year or ''} 表三办理结果", height=320)
+
+
+# ------------------------------------------------------------------ HTML
+TABLE_CSS = """
+<style>
+.adash-table{border-collapse:collapse;font-size:12px;margin:4px 0 12px 0}
+.adash-table th,.adash-table td{border:1px solid #ccc;padding:2px 6px}
+.adash-table th{background:#f3f3f3;font-weight:600;text-align:left}
+.adash-table td.num{text-align:right;font-variant-numeric:tabular-nums}
+.adash-table td.na{color:#999;text-align:center}
+.adash-table td.flag{background:#ffd9d9;outline:2px solid #d62728}
+.adash-sev-error{color:#d62728;font-weight:600}.adash-sev-warning{color:#e07000;font-weight:600}
+.adash-ev{font-family:monospace;white-space:pre-wrap;background:#fafafa;border-left:3px solid #ccc;padding:2px 6px}
+.adash-kpi{display:inline-block;margin:0 18px 8px 0;padding:8px 14px;border:1px solid #ddd;border-radius:6px}
+.adash-kpi b{font-size:22px;display:block}
+</style>
+"""
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return esc(v)
+
+
+def table_html(frame: pd.DataFrame, flagged: Iterable[tuple[str, str]] = (), caption: str = "") -> str:
+    """A report table (index/columns = (key, label)) as escaped HTML; flagged (row, column) cells highlighted."""
+    flagged = set(flagged)
+
+    def key_label(ix):
+        return (ix[0], ix[1]) if isinstance(ix, tuple) else (ix, ix)
+
+    out = [f'<table class="adash-table"><caption style="text-align:left;font-weight:600">{esc(caption)}</caption>']
+    out.append("<tr><th></th>" + "".join(f"<th>{esc(key_label(c)[1])}</th>" for c in frame.columns) + "</tr>")
+    for ix, row in frame.iterrows():
+        rk, rl = key_label(ix)
+        cells = []
+        for c, v in zip(frame.columns, row, strict=True):
+            ck = key_label(c)[0]
+            cls = "na" if _fmt(v) == "" else "num"
+            if (rk, ck) in flagged or (rk, None) in flagged:
+                cls += " flag"
+            cells.append(f'<td class="{cls}">{_fmt(v) or "—"}</td>')
+        out.append(f"<tr><th>{esc(rl)}</th>{''.join(cells)}</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def findings_html(df: pd.DataFrame) -> str:
+    """Findings (with review_status when present) as an escaped HTML list."""
+    if df.empty:
+        return "<p>未发现问题 (no findings)</p>"
+    parts = ['<table class="adash-table"><tr><th>级别</th><th>规则</th><th>位置</th><th>说明</th>'
+             "<th>预期/实际</th><th>原文证据</th><th>审核</th></tr>"]
+    for _, f in df.iterrows():
+        sev = str(f.get("severity"))
+        status = str(f.get("review_status", "open") or "open")
+        note = f.get("review_note") or ""
+        exp_act = ""
+        if not pd.isna(f.get("expected")) or not pd.isna(f.get("actual")):
+            exp_act = f"{_fmt(f.get('expected'))} / {_fmt(f.get('actual'))}"
+        parts.append(
+            "<tr>"
+            f'<td class="adash-sev-{esc(sev)}">{esc(SEVERITY_ZH.get(sev, sev))}</td>'
+            f"<td>{esc(f.get('rule'))}</td>"
+            f"<td>{esc(f.get('location'))}</td>"
+            f"<td>{esc(f.get('message'))}</td>"
+            f"<td>{exp_act}</td>"
+            f'<td><div class="adash-ev">{esc(f.get("evidence") or "")}</div></td>'
+            f"<td>{esc(REVIEW_ZH.get(status, status))}{('：' + esc(note)) if note else ''}</td>"
+            "</tr>"
+        )
+    parts.append("</table>")
+    return "".join(parts)
+
+
+def kpi_html(ov: Overview, progress: pd.DataFrame | None) -> str:
+    def kpi(label: str, value: str) -> str:
+        return f'<div class="adash-kpi"><b>{esc(value)}</b>{esc(label)}</div>'
+
+    review = "尚无审核决定 (no decisions yet)"
+    if progress is not None:
+        review = " · ".join(f"{r['状态']} {r['count']}" for _, r in progress.iterrows())
+    return (
+        kpi("已审计报告 (reports audited)", str(ov.n_reports))
+        + kpi("无错误/警告 (clean)", f"{ov.n_clean} · {ov.share_clean:.0%}")
+        + kpi("发现 (findings)", str(ov.n_findings))
+        + kpi("无法读取 (unreadable)", str(ov.n_unreadable))
+        + f'<div class="adash-kpi"><b>审核进度</b>{esc(review)}</div>'
+    )
+
+
+# ------------------------------------------------------------------ server
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host if host not in ("0.0.0.0", "localhost") else "127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class DashboardError(Exception):
+    """The dashboard cannot be served as asked; the message is Chinese with an English gloss."""
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    url: str  # with the token, when there is one
+    host: str
+    port: int
+    token: str | None
+
+    def wait(self, timeout: float = 60.0) -> Server:
+        """Block until the server accepts connections, or raise (probing a page would start a kernel)."""
+        probe_host = "127.0.0.1" if self.host in ("0.0.0.0", "localhost") else self.host
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise DashboardError(f"Voilà 已退出（exit {self.process.returncode}）(Voilà exited)")
+            try:
+                socket.create_connection((probe_host, self.port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.25)
+        raise DashboardError(f"Voilà 在 {timeout:.0f} 秒内未启动 (Voilà did not start in time)")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve(
+    reports: str | os.PathLike = REPO / "reports_in",
+    db: str | os.PathLike = Path("outputs") / "audit.db",
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    token: str | None = None,
+    open_browser: bool = False,
+    expose: bool = False,
+    notebook: str | os.PathLike = NOTEBOOK,
+    quiet: bool = False,
+) -> Server:
+    """Start Voilà on the dashboard notebook as a subprocess and return at once (see :meth:`Server.wait`).
+
+    Only 127.0.0.1/localhost unless ``expose``; an exposed server always has a
+    token (one is generated when none is given) and its URL carries it.
+    """
+    local = host in LOCAL_HOSTS
+    if not local and not expose:
+        raise DashboardError(
+            f"拒绝在 {host} 上提供服务：仅限本机，除非指定 --expose (refusing to bind {host} without --expose)"
+        )
+    if not local and not token:
+        token = secrets.token_urlsafe(24)
+    port = port or free_port(host)
+    nb = Path(notebook).resolve()
+    env = dict(os.environ)
+    env["AUDIT_REPORTS"] = str(Path(reports).resolve())
+    env["AUDIT_DB"] = str(Path(db).resolve())
+    # The kernel must import this checkout's auditlib whatever the install looks like.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    cmd = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(nb),
+        "--port=" + str(port),
+        "--Voila.ip=" + host,
+        "--strip_sources=True",
+        "--show_tracebacks=False",
+        "--Voila.port_retries=0",
+    ]
+    if not open_browser:
+        cmd.append("--no-browser")
+    # An empty token means none (local use only); an exposed server always has one.
+    cmd.append("--Voila.token=" + (token or ""))
+    out = subprocess.DEVNULL if quiet else None
+    proc = subprocess.Popen(cmd, cwd=str(nb.parent), env=env, stdout=out, stderr=out)
+    shown = "127.0.0.1" if host == "0.0.0.0" else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    url = f"http://{shown}:{port}/"
+    if token:
+        url += f"?token={token}"
+    return Server(process=proc, url=url, host=host, port=port, token=token)
