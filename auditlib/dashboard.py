@@ -363,6 +363,10 @@ def fig_rules(ov: Overview):
 
 def fig_heatmap(hm: pd.DataFrame):
     go = _fig()
+    title = "机关 × 规则 (agencies × rules)"
+    if len(hm) > MAX_HEATMAP_ROWS:
+        title += f" — 发现最多的{MAX_HEATMAP_ROWS}个机关（共{len(hm)}个）"
+        hm = top_rows(hm)
     fig = go.Figure(
         go.Heatmap(
             z=hm.to_numpy(),
@@ -375,7 +379,31 @@ def fig_heatmap(hm: pd.DataFrame):
         )
     )
     fig.update_layout(yaxis={"autorange": "reversed"}, xaxis={"tickangle": -35})
-    return _layout(fig, "机关 × 规则 (agencies × rules)", height=max(320, 34 * len(hm) + 160))
+    return _layout(fig, title, height=max(320, 34 * len(hm) + 160))
+
+
+# Past this many bars or heatmap rows a chart stops being readable and becomes the
+# slowest thing on the page: larger corpora are shown by region, or their top rows.
+MAX_BARS = 40
+MAX_HEATMAP_ROWS = 40
+
+
+def top_rows(hm: pd.DataFrame, limit: int = MAX_HEATMAP_ROWS) -> pd.DataFrame:
+    """The agencies with the most findings, when there are too many to draw."""
+    if len(hm) <= limit:
+        return hm
+    order = hm.sum(axis=1).sort_values(ascending=False, kind="stable")
+    return hm.loc[order.index[:limit]]
+
+
+def by_region(mix: pd.DataFrame, limit: int = MAX_BARS) -> pd.DataFrame:
+    """Outcome mix summed by region and year when there are more agency-years than bars."""
+    if len(mix) <= limit:
+        return mix
+    numeric = [c for c in mix.columns if c not in ("agency", "year", "region", "source") and pd.api.types.is_numeric_dtype(mix[c])]
+    d = mix.assign(region=mix["agency"].map(region_of))
+    out = d.groupby(["region", "year"], dropna=False)[numeric].sum(min_count=1).reset_index()
+    return out.rename(columns={"region": "agency"})
 
 
 def _agency_year(df: pd.DataFrame) -> list[str]:
@@ -384,7 +412,8 @@ def _agency_year(df: pd.DataFrame) -> list[str]:
 
 def fig_volumes(mix: pd.DataFrame):
     go = _fig()
-    d = mix.dropna(subset=["new_received"])
+    grouped = len(mix) > MAX_BARS
+    d = by_region(mix).dropna(subset=["new_received"])
     fig = go.Figure()
     for year, part in d.groupby("year", dropna=False):
         fig.add_bar(
@@ -393,13 +422,14 @@ def fig_volumes(mix: pd.DataFrame):
             name="?" if pd.isna(year) else str(int(year)),
         )
     fig.update_layout(barmode="group", xaxis={"tickangle": -25}, legend_title_text="年度")
-    return _layout(fig, "表三 本年新收申请数 (new requests)", height=380)
+    return _layout(fig, "表三 本年新收申请数 (new requests)" + (" · 按地区合计" if grouped else ""), height=380)
 
 
 def fig_outcomes(mix: pd.DataFrame, percent: bool = True):
     go = _fig()
     names = [n for n, _ in OUTCOMES]
-    d = mix.copy()
+    grouped = len(mix) > MAX_BARS
+    d = by_region(mix)
     vals = d[names].astype("Float64").fillna(0).astype(float)
     if percent:
         tot = vals.sum(axis=1).replace(0, float("nan"))
@@ -413,7 +443,8 @@ def fig_outcomes(mix: pd.DataFrame, percent: bool = True):
         xaxis={"tickangle": -25},
         yaxis={"title": "%" if percent else "件"},
     )
-    return _layout(fig, "办理结果构成 (outcome mix)" + (" %" if percent else ""), height=400)
+    title = "办理结果构成 (outcome mix)" + (" %" if percent else "") + (" · 按地区合计" if grouped else "")
+    return _layout(fig, title, height=400)
 
 
 def fig_review(progress: pd.DataFrame | None):
