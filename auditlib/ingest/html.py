@@ -15,11 +15,11 @@ import re
 import warnings as pywarnings
 from collections.abc import Iterator
 
-import charset_normalizer
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 from bs4.element import NavigableString, PreformattedString, Tag
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
+from auditlib.ingest.text import decode as decode_text
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -123,30 +123,10 @@ def _decode(data: bytes, warnings: list[str]) -> tuple[str, str]:
         except (UnicodeDecodeError, LookupError):
             warnings.append(f"网页声明的编码 {declared} 与内容不符，已自动识别 (declared charset {declared} is wrong)")
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    # These are Chinese government pages: GB18030 first, if it reads as Chinese.
-    # (Detection on a short page happily guesses Johab or Big5.)
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        pass
-    else:
-        wide = [ch for ch in text if ord(ch) > 0x7F]
-        if not wide or sum(
-            "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef" for ch in wide
-        ) >= 0.9 * len(wide):
-            return text, "gb18030"
-    best = charset_normalizer.from_bytes(data).best()
-    if best is not None and best.encoding:
-        enc = _codec(best.encoding) or best.encoding
-        try:
-            return data.decode(enc), enc
-        except (UnicodeDecodeError, LookupError):
-            return str(best), best.encoding
-    warnings.append("无法确定网页编码，按 GB18030 读取，个别字符可能有误 (charset unknown; read as GB18030)")
-    return data.decode("gb18030", errors="replace"), "gb18030"
+        return decode_text(data)
+    except IngestError:
+        warnings.append("无法确定网页编码，按 GB18030 读取，个别字符可能有误 (charset unknown; read as GB18030)")
+        return data.decode("gb18030", errors="replace"), "gb18030"
 
 
 def _codec(name: str) -> str | None:

@@ -45,8 +45,9 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         # GB18030 is a superset of GBK and GB2312; strict decoding of real
         # Chinese text in it almost never fails, and random bytes usually do.
+        # Tried before detection, which on a short text happily guesses Johab or Big5.
         text = data.decode("gb18030")
-        if _looks_like_text(text):
+        if _looks_like_text(text) and reads_as_chinese(text):
             return text, "gb18030"
     except UnicodeDecodeError:
         pass
@@ -81,6 +82,13 @@ def _utf16_without_bom(data: bytes) -> str | None:
             if cjk > 0.3 * len(text):
                 return enc
     return None
+
+
+def reads_as_chinese(text: str) -> bool:
+    """Nearly every non-ASCII character is a CJK ideograph, CJK punctuation or a full-width form."""
+    wide = [ch for ch in text[:50000] if ord(ch) > 0x7F]
+    cjk = sum("\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef" for ch in wide)
+    return cjk >= 0.9 * len(wide)
 
 
 def _looks_like_text(text: str) -> bool:
