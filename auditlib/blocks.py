@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+# Slotted, not frozen: a report has hundreds of blocks and frozen __init__ is slow.
+# Nothing mutates a block after ingest.
+@dataclass(slots=True)
 class Paragraph:
     """One paragraph (or one line, for flattened text) of running text.
 
@@ -22,7 +24,7 @@ class Paragraph:
     line: int | None = None  # 1-based line (text) or page (PDF) where it starts
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Table:
     """A table as a grid of cells, merged cells resolved.
 

@@ -56,7 +56,8 @@ def find_sections(blocks: list[Block], begin: int = 0) -> dict[str, Section]:
     for numeral in SECTION_NUMERALS:
         for i in range(pos, len(blocks)):
             b = blocks[i]
-            if not isinstance(b, Paragraph) or not b.text:
+            # Headings are short; most paragraphs are not worth squashing.
+            if not isinstance(b, Paragraph) or not b.text or len(b.text) > 80:
                 continue
             text = squash(b.text)
             if len(text) > 40:
