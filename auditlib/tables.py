@@ -85,18 +85,18 @@ _PARENS = str.maketrans("（）", "()")
 def cells_of(blocks: list[Block], start: int, end: int) -> list[Cell]:
     """The cells of blocks[start:end] in reading order; merge shadows dropped."""
     out: list[Cell] = []
+    new = tuple.__new__  # C-level construction: a NamedTuple's own __new__ is Python code
     row_no = 0
     for bi in range(start, end):
         block = blocks[bi]
         if isinstance(block, Paragraph):
             row_no += 1
-            out.append(Cell(block.text, row_no, bi, block.line))
+            out.append(new(Cell, (block.text, row_no, bi, block.line)))
             continue
+        line = block.line
         for r in block.rows:
             row_no += 1
-            for c in r:
-                if c is not None:
-                    out.append(Cell(c, row_no, bi, block.line))
+            out.extend(new(Cell, (c, row_no, bi, line)) for c in r if c is not None)
     return out
 
 
