@@ -33,6 +33,7 @@ from auditlib.report import Report
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "notebooks" / "dashboard.ipynb"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+GUARD = "auditlib.voila_guard.WidgetOnlyConnection"
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 SEVERITY_COLOR = {"error": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
@@ -655,6 +656,8 @@ def serve(
         "--strip_sources=True",
         "--show_tracebacks=False",
         "--Voila.port_retries=0",
+        # Visitors' pages keep a kernel websocket for the widgets; it must not run code.
+        "--Voila.kernel_websocket_connection_class=" + GUARD,
     ]
     if not open_browser:
         cmd.append("--no-browser")

@@ -267,3 +267,256 @@ def test_untrusted_agency_text_is_escaped(tmp_path):
         assert _real(errors) == []
     finally:
         srv.stop()
+
+
+# ------------------------------------------------------------------ kernel websocket guard
+def _kmsg(msg_type: str, content: dict | None = None, channel: str = "shell") -> dict:
+    import uuid
+    from datetime import datetime, timezone
+
+    return {
+        "header": {
+            "msg_id": uuid.uuid4().hex,
+            "username": "visitor",
+            "session": uuid.uuid4().hex,
+            "msg_type": msg_type,
+            "version": "5.3",
+            "date": datetime.now(timezone.utc).isoformat(),
+        },
+        "parent_header": {},
+        "metadata": {},
+        "content": content or {},
+        "channel": channel,
+        "buffers": [],
+    }
+
+
+def _v1(msg: dict) -> bytes:
+    import json
+
+    from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
+
+    return serialize_msg_to_ws_v1(msg, msg["channel"], pack=lambda o: json.dumps(o).encode())
+
+
+class _Forwarded:
+    def __init__(self, monkeypatch):
+        from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+
+        self.seen: list = []
+        monkeypatch.setattr(ZMQChannelsWebsocketConnection, "handle_incoming_message",
+                            lambda _self, m: self.seen.append(m))
+
+
+def _guard(protocol: str | None, monkeypatch):
+    from auditlib import voila_guard
+
+    monkeypatch.setattr(voila_guard.WidgetOnlyConnection, "subprotocol", property(lambda _self: protocol))
+    conn = voila_guard.WidgetOnlyConnection.__new__(voila_guard.WidgetOnlyConnection)
+    conn.client_comms = set()
+    return conn
+
+
+@pytest.mark.parametrize("protocol", [None, "v1.kernel.websocket.jupyter.org"])
+def test_guard_forwards_widget_messages_only(protocol, monkeypatch):
+    import json
+
+    from jupyter_server.services.kernels.connection.base import (
+        deserialize_msg_from_ws_v1,
+        serialize_msg_to_ws_v1,
+    )
+
+    fwd = _Forwarded(monkeypatch)
+    conn = _guard(protocol, monkeypatch)
+
+    def forwarded(raw) -> bool:
+        before = len(fwd.seen)
+        conn.handle_incoming_message(raw)
+        return len(fwd.seen) > before
+
+    def send(msg: dict) -> bool:
+        return forwarded(_v1(msg) if protocol else json.dumps(msg))
+
+    assert send(_kmsg("kernel_info_request"))
+    assert send(_kmsg("comm_info_request", {"target_name": "jupyter.widget"}))
+    assert send(_kmsg("comm_msg", {"comm_id": "w1", "data": {"method": "update", "state": {"index": 2}}}))
+    assert send(_kmsg("comm_open", {"comm_id": "c1", "target_name": "jupyter.widget.control", "data": {}}))
+    assert send(_kmsg("comm_close", {"comm_id": "c1", "data": {}}))
+    assert not send(_kmsg("comm_close", {"comm_id": "w1", "data": {}}))  # a widget the kernel made
+    assert not send(_kmsg("comm_open", {"comm_id": "c2", "target_name": "jupyter.widget", "data": {}}))
+    for bad in ("execute_request", "complete_request", "inspect_request", "history_request",
+                "is_complete_request", "shutdown_request", "interrupt_request", "debug_request"):
+        assert not send(_kmsg(bad, {"code": "1"})), bad
+        assert not send(_kmsg(bad, {"code": "1"}, channel="control")), bad
+    assert not send(_kmsg("input_reply", {"value": "x"}, channel="stdin"))
+    assert not send(_kmsg("kernel_info_request", channel="control"))
+    if protocol:
+        # A duplicate key: the forwarded frame carries the header as the guard read it.
+        channel, parts = deserialize_msg_from_ws_v1(_v1(_kmsg("comm_msg", {"comm_id": "w1", "data": {}})))
+        twice = parts[0].decode()[:-1] + ', "msg_type": "comm_msg"}'
+        twice = twice.replace('"msg_type": "comm_msg"', '"msg_type": "execute_request"', 1)
+        assert forwarded(serialize_msg_to_ws_v1([twice.encode(), *parts[1:]], channel))
+        _, out = deserialize_msg_from_ws_v1(fwd.seen[-1])
+        assert out[0].count(b"msg_type") == 1 and json.loads(out[0]) == json.loads(parts[0])
+    # Garbage, and counts that make jupyter_server's readers allocate without bound.
+    for junk in ("", "not json", "[]", '{"header": "x"}', b"\x00" * 3, b"\xff" * 40, b"\x7f\xff\xff\xff" * 4):
+        assert not forwarded(junk), junk
+
+
+def _talk(url: str, protocol: str | None, msgs: list[dict], listen: float = 4.0) -> list[tuple[str, str, str]]:
+    """Send msgs then a kernel_info_request over a fresh kernel websocket; (channel, msg_type, parent id) heard back.
+
+    Runs in its own thread and event loop, clear of Playwright's.
+    """
+    import asyncio
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1
+    from tornado.websocket import websocket_connect
+
+    probe = _kmsg("kernel_info_request")
+
+    async def run() -> list[tuple[str, str, str]]:
+        conn = await websocket_connect(url, subprotocols=[protocol] if protocol else None)
+        heard: list[tuple[str, str, str]] = []
+        for m in [*msgs, probe]:
+            await conn.write_message(_v1(m) if protocol else json.dumps(m), binary=bool(protocol))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        replied_at = None
+        while loop.time() < (replied_at + listen if replied_at else deadline):
+            try:
+                raw = await asyncio.wait_for(conn.read_message(), 0.5)
+            except asyncio.TimeoutError:
+                continue
+            if raw is None:
+                break
+            if isinstance(raw, bytes):
+                channel, parts = deserialize_msg_from_ws_v1(raw)
+                header, parent = json.loads(parts[0]), json.loads(parts[1])
+            else:
+                d = json.loads(raw)
+                channel, header, parent = d["channel"], d["header"], d["parent_header"]
+            heard.append((channel, header["msg_type"], parent.get("msg_id", "")))
+            if parent.get("msg_id") == probe["header"]["msg_id"] and header["msg_type"] == "kernel_info_reply":
+                replied_at = replied_at or loop.time()
+        conn.close()
+        return heard
+
+    with ThreadPoolExecutor(1) as pool:
+        heard = pool.submit(asyncio.run, run()).result(90)
+    assert ("shell", "kernel_info_reply", probe["header"]["msg_id"]) in heard, "the websocket must still work"
+    return heard
+
+
+@pytest.mark.slow
+def test_visitor_cannot_run_code_over_kernel_websocket(tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium missing (scripts/test installs Debian's chromium)")
+    marker = tmp_path / "pwned"
+    code = f"open({str(marker)!r}, 'w').write('x')"
+    srv = dash.serve(REPORTS, tmp_path / "audit.db", quiet=True)
+    try:
+        srv.wait(60)
+        with playwright.sync_playwright() as p:
+            browser = _browser(p)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors, dialogs = _watch(page)
+            sockets: list[str] = []
+            page.on("websocket", lambda ws: sockets.append(ws.url))
+            page.goto(srv.url, wait_until="commit", timeout=120_000)
+            page.wait_for_selector(".widget-dropdown select", timeout=120_000)
+            kernel_ws = next(u for u in sockets if "/api/kernels/" in u and "/channels" in u)
+            url = kernel_ws.split("?")[0] + "?session_id=visitor"
+
+            for protocol in (None, "v1.kernel.websocket.jupyter.org"):
+                attacks = [
+                    _kmsg("execute_request", {"code": code, "silent": False, "store_history": False,
+                                              "user_expressions": {}, "allow_stdin": False}),
+                    _kmsg("execute_request", {"code": code, "silent": True}, channel="control"),
+                    _kmsg("comm_open", {"comm_id": "x1", "target_name": "jupyter.widget",
+                                        "data": {"state": {"_model_name": "OutputModel"}}}),
+                    _kmsg("complete_request", {"code": "import o", "cursor_pos": 8}),
+                    _kmsg("history_request", {"hist_access_type": "tail", "n": 10, "output": False, "raw": True}),
+                    # Voilà's own filter lets this one through: only the guard stops it.
+                    _kmsg("shutdown_request", {"restart": False}),
+                ]
+                heard = _talk(url, protocol, attacks)
+                dropped = {m["header"]["msg_id"] for m in attacks}
+                assert [h for h in heard if h[2] in dropped] == [], protocol
+            time.sleep(2)
+            assert not marker.exists()
+
+            # The page's own widgets still work, on a kernel that is still alive.
+            page.locator(".widget-dropdown select").last.select_option(label="石龙区人民政府办公室")
+            page.wait_for_selector("text=T3_RESULTS_SUM", timeout=30_000)
+            browser.close()
+        assert not dialogs
+        assert _real(errors) == []
+    finally:
+        srv.stop()
+    assert not marker.exists()
+
+
+@pytest.mark.slow
+def test_server_apis_that_run_code_are_absent(tmp_path):
+    import urllib.parse
+    import uuid
+
+    # Exposed with a token, so that XSRF checks (skipped for token requests) are not what refuses them.
+    srv = dash.serve(REPORTS, tmp_path / "audit.db", host="0.0.0.0", expose=True, quiet=True)
+    try:
+        srv.wait(60)
+        base = f"http://127.0.0.1:{srv.port}"
+        q = "?token=" + urllib.parse.quote(srv.token or "")
+
+        def call(method: str, path: str, body: bytes | None = b"{}") -> int:
+            req = urllib.request.Request(base + path + q, data=body, method=method,
+                                         headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=120) as resp:
+                    return resp.status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        for method, path in [("POST", "/api/kernels"), ("POST", "/api/sessions"), ("POST", "/api/terminals"),
+                             ("PUT", "/api/contents/evil.py"), ("POST", "/api/contents"),
+                             ("POST", f"/api/kernels/{uuid.uuid4()}/restart")]:
+            assert call(method, path) in (403, 404, 405), (method, path)
+        for path in ("/api/kernels", "/api/sessions", "/api/terminals", "/terminals/1", "/api/kernelspecs"):
+            assert call("GET", path, None) in (302, 403, 404, 405), path
+        # Without the token even more so; and no websocket to a kernel that was never started.
+        assert _get(base + "/api/kernels") in (302, 401, 403, 404, 405)
+        import asyncio
+
+        from tornado.httpclient import HTTPClientError
+        from tornado.websocket import websocket_connect
+
+        async def ws(path: str) -> int:
+            try:
+                conn = await websocket_connect(f"ws://127.0.0.1:{srv.port}{path}{q}")
+            except HTTPClientError as exc:
+                return exc.code
+            conn.close()
+            return 101
+
+        assert asyncio.run(ws(f"/api/kernels/{uuid.uuid4()}/channels")) in (403, 404)
+        assert asyncio.run(ws("/terminals/websocket/1")) in (302, 403, 404, 405)  # the page catch-all
+    finally:
+        srv.stop()
+
+
+def test_serve_uses_the_guard(monkeypatch):
+    seen: list[list[str]] = []
+
+    class FakePopen:
+        def __init__(self, cmd, **kwargs):
+            seen.append(cmd)
+
+    monkeypatch.setattr(dash.subprocess, "Popen", FakePopen)
+    dash.serve(REPORTS, "outputs/audit.db", port=1)
+    cmd = seen[0]
+    assert "--Voila.kernel_websocket_connection_class=auditlib.voila_guard.WidgetOnlyConnection" in cmd
+    assert "--show_tracebacks=False" in cmd and "--strip_sources=True" in cmd
