@@ -182,13 +182,13 @@ def place(seg: list[str], n: int) -> tuple[list[str | None], str | None]:
 
 
 # ------------------------------------------------------------ parsing
-def _segment(cells: list[Cell], start: int, stop: int) -> list[str]:
+def _segment(cells: list[Cell], kinds: list[str], start: int, stop: int) -> list[str]:
     """Value-ish cells after a label: up to the next cell that is text."""
     seg: list[str] = []
-    for c in cells[start:stop]:
-        if kind(c.text) == "text":
+    for i in range(start, stop):
+        if kinds[i] == "text":
             break
-        seg.append(c.text)
+        seg.append(cells[i].text)
     return seg
 
 
@@ -212,8 +212,9 @@ def parse_labelled(lay: Layout, cells: list[Cell]) -> ParsedTable:
     pt = ParsedTable(lay)
     hits: list[tuple[int, Row]] = []
     nxt = 0
+    kinds = [kind(c.text) for c in cells]
     for i, cell in enumerate(cells):
-        if kind(cell.text) != "text":
+        if kinds[i] != "text":
             continue
         key = label_key(cell.text)
         if key is None:
@@ -228,7 +229,7 @@ def parse_labelled(lay: Layout, cells: list[Cell]) -> ParsedTable:
     seen_rows = {r.key for _, r in hits}
     for n, (i, row) in enumerate(hits):
         stop = hits[n + 1][0] if n + 1 < len(hits) else len(cells)
-        seg = _segment(cells, i + 1, stop)
+        seg = _segment(cells, kinds, i + 1, stop)
         texts, msg = place(seg, len(row.columns))
         pt.labels[row.key] = squash(cells[i].text)
         pt.lines[row.key] = cells[i].line
@@ -253,12 +254,13 @@ def parse_table4(cells: list[Cell]) -> ParsedTable:
     lay = layout("table4", "2021")
     pt = ParsedTable(lay)
     last_header = None
+    kinds = [kind(c.text) for c in cells]
     for i, cell in enumerate(cells):
-        if kind(cell.text) == "text" and _T4_HEADER.search(squash(cell.text)):
+        if kinds[i] == "text" and _T4_HEADER.search(squash(cell.text)):
             last_header = i
     if last_header is None:
         return pt
-    seg = _segment(cells, last_header + 1, len(cells))
+    seg = _segment(cells, kinds, last_header + 1, len(cells))
     if not any(kind(s) != "blank" for s in seg):
         return pt
     pt.found = True

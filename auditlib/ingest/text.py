@@ -10,7 +10,6 @@ that the parser sees the same shape as from .docx or .html.
 from __future__ import annotations
 
 import codecs
-import itertools
 import re
 
 import charset_normalizer
@@ -107,11 +106,15 @@ def _double_spaced(lines: list[str]) -> bool:
 
     In such a file a run of k blank lines holds k-1 empty cells.
     """
-    nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
-    if len(nonblank) < 20:
-        return False
-    gaps = [b - a for a, b in itertools.pairwise(nonblank)]
-    return sum(1 for g in gaps if g >= 2) >= 0.9 * len(gaps)
+    gaps = wide = 0
+    last = None
+    for i, ln in enumerate(lines):
+        if ln and not ln.isspace():
+            if last is not None:
+                gaps += 1
+                wide += i - last >= 2
+            last = i
+    return gaps >= 19 and wide >= 0.9 * gaps
 
 
 def read_text(data: bytes, source: str) -> Document:
