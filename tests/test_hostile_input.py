@@ -13,7 +13,7 @@ import sys
 import time
 import tracemalloc
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from auditlib import IngestError, load_one
@@ -111,6 +111,8 @@ def test_mutated_samples_never_raise_nor_invent_numbers(sample, ops):
 
 
 @settings(max_examples=40, deadline=None)
+@example(data=b"\x00\x01\x00\x01\x00", suffix=".txt")  # odd-length "UTF-16" (found by hypothesis)
+@example(data=b"\xff\xfe\x00\xd8", suffix=".txt")  # a UTF-16 BOM before a lone surrogate
 @given(data=st.binary(max_size=4096), suffix=st.sampled_from([".txt", ".html", ".docx", ".pdf", ".doc"]))
 def test_random_bytes_give_an_error_record_not_a_crash(tmp_path_factory, data, suffix):
     p = tmp_path_factory.mktemp("rnd") / f"x{suffix}"

@@ -29,12 +29,20 @@ def decode(data: bytes) -> tuple[str, str]:
     """Decode report bytes; return (text, encoding). Never guesses UTF-8 and crashes."""
     for bom, enc in _BOMS:
         if data.startswith(bom):
-            return data.decode(enc), enc
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError:
+                raise IngestError(
+                    "UNKNOWN_ENCODING", f"文件以 {enc} 标记开头，但内容无法按此编码读取 (BOM says {enc}, content does not decode)"
+                ) from None
     if not data.strip():
         raise IngestError("EMPTY", "文件为空 (empty file)")
     utf16 = _utf16_without_bom(data)
     if utf16:
-        return data.decode(utf16), utf16
+        try:
+            return data.decode(utf16), utf16
+        except UnicodeDecodeError:
+            pass  # looked like UTF-16 but is not (odd length, lone surrogates): binary below
     if b"\x00" in data[:65536]:
         raise IngestError("BINARY", "文件是二进制数据，不是文本报告 (binary file, not a text report)")
     try:
