@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditlib.findings import Finding
-from auditlib.layouts import T3_RESULT_ROWS_2019, T3_RESULT_ROWS_2021, TABLE_NAMES
+from auditlib.layouts import T3_RESULT_ROWS_2019, T3_RESULT_ROWS_2021, TABLE_NAMES, Row
 from auditlib.report import Report
 from auditlib.rules import Context, make, rule
 from auditlib.tables import ParsedTable
@@ -23,6 +23,24 @@ def _sum(values: list[int | float | None]) -> tuple[int | float, int]:
     """Sum of the filled cells and how many were blank."""
     filled = [v for v in values if v is not None]
     return sum(filled), len(values) - len(filled)
+
+
+def _shortfall(total: int | float | None, values: list[int | float | None]) -> tuple[int | float, int] | None:
+    """(sum of the filled parts, blanks) when they disagree with ``total``; None when they agree
+    or cannot be compared (no total, or every part blank)."""
+    s, blanks = _sum(values)
+    if total is None or blanks == len(values) or s == total:
+        return None
+    return s, blanks
+
+
+def _row_totals(pt: ParsedTable) -> Iterator[tuple[Row, int | float, int | float, int]]:
+    """Rows whose 总计 (the last column) is not the sum of their other cells: (row, total, sum, blanks)."""
+    for row in pt.layout.rows:
+        total = pt.get(row.key, "total")
+        found = _shortfall(total, [pt.get(row.key, c.key) for c in row.columns[:-1]])
+        if found is not None:
+            yield row, total, *found
 
 
 def _blank_note(blanks: int) -> str:
@@ -68,13 +86,7 @@ def t3_row_total(report: Report, ctx: Context) -> Iterator[Finding]:
     pt = _t3(report)
     if not pt:
         return
-    parts = [c.key for c in (pt.layout.columns or ())][:-1]
-    for row in pt.layout.rows:
-        total = pt.get(row.key, "total")
-        values = [pt.get(row.key, c) for c in parts]
-        s, blanks = _sum(values)
-        if total is None or blanks == len(values) or s == total:
-            continue
+    for row, total, s, blanks in _row_totals(pt):
         yield make(
             report,
             "T3_ROW_TOTAL",
@@ -100,9 +112,10 @@ def t3_results_sum(report: Report, ctx: Context) -> Iterator[Finding]:
     for col in pt.layout.columns or ():
         total = pt.get("total_handled", col.key)
         values = [pt.get(r, col.key) for r in rows]
-        s, blanks = _sum(values)
-        if total is None or blanks == len(values) or s == total:
+        found = _shortfall(total, values)
+        if found is None:
             continue
+        s, blanks = found
         blank_rows = [pt.labels.get(r) or pt.layout.row(r).label for r, v in zip(rows, values, strict=True) if v is None]
         yield make(
             report,
@@ -125,12 +138,7 @@ def t4_total(report: Report, ctx: Context) -> Iterator[Finding]:
     pt = report.tables.get("table4")
     if not pt or not pt.found:
         return
-    for row in pt.layout.rows:
-        total = pt.get(row.key, "total")
-        values = [pt.get(row.key, c) for c in ("upheld", "corrected", "other", "pending")]
-        s, blanks = _sum(values)
-        if total is None or blanks == len(values) or s == total:
-            continue
+    for row, total, s, blanks in _row_totals(pt):
         yield make(
             report,
             "T4_TOTAL",
