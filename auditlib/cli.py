@@ -125,8 +125,6 @@ def sheets(
     reports: str, out_dir: str, jobs: int | None, review_db: str | None, agencies: tuple[str, ...], scheduler: str | None
 ) -> None:
     """Write an audit sheet (notebook, HTML, Excel) for every agency in REPORTS."""
-    from pathlib import Path
-
     from auditlib.review import ReviewStoreError
     from auditlib.sheets import run_sheets
 

@@ -167,13 +167,9 @@ def load(path: str | Path, cache: Cache | None = None) -> Report:
 
     With a :class:`~auditlib.cache.Cache`, an unchanged file is not parsed again.
     """
-    from auditlib.ingest import read_bytes
+    from auditlib.ingest import read_bytes, read_file
 
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise IngestError("IO_ERROR", f"无法读取文件：{exc.strerror or exc} (cannot read file)") from exc
+    data = read_file(path)
     digest = hashlib.sha256(data).hexdigest()
     if cache is not None:
         hit = cache.get(digest, "report")

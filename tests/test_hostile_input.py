@@ -121,3 +121,15 @@ def test_random_bytes_give_an_error_record_not_a_crash(tmp_path_factory, data, s
     assert hasattr(item, "code") or hasattr(item, "tables")
     if hasattr(item, "code"):
         assert item.code != "PARSE_FAILED", item.message
+
+
+def test_oversized_file_is_refused_before_it_is_read(tmp_path):
+    p = tmp_path / "huge.pdf"
+    with open(p, "wb") as fh:
+        fh.truncate(65 * 1024 * 1024)  # sparse: nothing to read if the size is checked first
+    tracemalloc.start()
+    item = load_one(p)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert item.code == "TOO_LARGE"
+    assert peak < 10 * 1024 * 1024

@@ -20,6 +20,12 @@ MAX_BYTES = 64 * 1024 * 1024
 MAX_TEXT_BYTES = 8 * 1024 * 1024
 
 
+def _too_large(size: int) -> IngestError:
+    return IngestError(
+        "TOO_LARGE", f"文件过大（{size // (1024 * 1024)} MB），不是年度报告 (file too large to be an annual report)"
+    )
+
+
 def sniff(data: bytes, suffix: str) -> str:
     """The kind of document the bytes are: text | html | docx | pdf | doc."""
     head = data[:2048].lstrip()
@@ -43,10 +49,7 @@ def read_bytes(data: bytes, source: str) -> Document:
     if not data:
         raise IngestError("EMPTY", "文件为空 (empty file)")
     if len(data) > MAX_BYTES:
-        raise IngestError(
-            "TOO_LARGE",
-            f"文件过大（{len(data) // (1024 * 1024)} MB），不是年度报告 (file too large to be an annual report)",
-        )
+        raise _too_large(len(data))
     kind = sniff(data, suffix)
     if kind in ("text", "html") and len(data) > MAX_TEXT_BYTES:
         raise IngestError(
@@ -109,22 +112,21 @@ def _convert_doc(data: bytes) -> bytes | None:
         return out.read_bytes() if out.exists() else None
 
 
-def read(path: str | Path) -> Document:
-    """Read one report file. Raises :class:`IngestError` when it cannot be read as a report."""
+def read_file(path: str | Path) -> bytes:
+    """The file's bytes, refusing one too large to be a report before reading it."""
     path = Path(path)
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise IngestError(
-                "TOO_LARGE",
-                f"文件过大（{size // (1024 * 1024)} MB），不是年度报告 (file too large to be an annual report)",
-            )
-        data = path.read_bytes()
-    except IngestError:
-        raise
+            raise _too_large(size)
+        return path.read_bytes()
     except OSError as exc:
         raise IngestError("IO_ERROR", f"无法读取文件：{exc.strerror or exc} (cannot read file)") from exc
-    return read_bytes(data, str(path))
+
+
+def read(path: str | Path) -> Document:
+    """Read one report file. Raises :class:`IngestError` when it cannot be read as a report."""
+    return read_bytes(read_file(path), str(path))
 
 
 def find_reports(paths: list[str | Path]) -> list[Path]:
