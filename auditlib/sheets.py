@@ -111,10 +111,12 @@ def agency_reports(items: Iterable[Any], agency: str, years: Iterable[int] | Non
 def prepare_audit(reports_dir: str | os.PathLike[str]) -> tuple[list[Any], list[Any]]:
     """Parse every report under ``reports_dir`` and audit them together."""
     from auditlib.audit import audit
+    from auditlib.cache import Cache
     from auditlib.corpus import load_reports
 
-    items = load_reports(reports_dir)
-    return items, audit(items)
+    cache = Cache()
+    items = load_reports(reports_dir, cache=cache)
+    return items, audit(items, cache=cache)
 
 
 def load_audit(
