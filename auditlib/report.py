@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,9 @@ class Report:
     document: Document
     digest: str = ""
     warnings: list[str] = field(default_factory=list)
+    # The running text (no table cells), one paragraph a line: the metadata needs
+    # it at parse time, so it is kept rather than joined again by every rule.
+    narrative: str = ""
 
     # --------------------------------------------------------- conveniences
     @property
@@ -54,11 +56,6 @@ class Report:
     def value(self, table: str, row: str, col: str) -> int | float | None:
         pt = self.tables.get(table)
         return pt.get(row, col) if pt else None
-
-    @cached_property
-    def narrative(self) -> str:
-        """The report's running text (no table cells), one paragraph a line."""
-        return "\n".join(b.text for b in self.document.blocks if isinstance(b, Paragraph) and b.text)
 
     def _frame(self, table: str) -> pd.DataFrame:
         """Rows and columns carry the contract's key and the report's own label."""
@@ -153,6 +150,7 @@ def parse_document(doc: Document, digest: str = "") -> Report:
         document=doc,
         digest=digest,
         warnings=warnings,
+        narrative=narrative,
     )
 
 
