@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from auditlib.meta import is_abbreviation, is_generic
 from auditlib.numbers import squash
@@ -53,3 +55,30 @@ def resolve(names: Iterable[str | None]) -> dict[str, str]:
         targets = {canonical.get(c, c) for c in longer}
         canonical[k] = targets.pop() if len(targets) == 1 else k
     return {n: canonical[agency_key(n)] for n in names}
+
+
+@dataclass
+class AgencyYears:
+    """Reports grouped by canonical agency and year (the first report of a year wins)."""
+
+    names: dict[str, str] = field(default_factory=dict)  # name as written → canonical name
+    years: dict[str, dict[int, Any]] = field(default_factory=dict)
+
+    def previous(self, report: Any) -> Any | None:
+        """The same agency's report of the year before, or None."""
+        name, year = report.meta.agency, report.meta.year
+        if not name or not year or name not in self.names:
+            return None
+        prev = self.years.get(self.names[name], {}).get(year - 1)
+        return prev if prev is not report else None
+
+
+def group_by_agency(reports: Iterable[Any]) -> AgencyYears:
+    """One pass over the corpus: which reports are the same agency, year by year."""
+    reports = list(reports)
+    names = resolve(r.meta.agency for r in reports)
+    years: dict[str, dict[int, Any]] = defaultdict(dict)
+    for r in reports:
+        if r.meta.agency and r.meta.year:
+            years[names[r.meta.agency]].setdefault(r.meta.year, r)
+    return AgencyYears(names, dict(years))

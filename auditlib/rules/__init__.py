@@ -52,6 +52,15 @@ def rule(
     return register
 
 
+def agency_years(reports: list[Any], ctx: Context) -> Any:
+    """The corpus grouped by agency and year, once per audit (shared by the cross-year rules)."""
+    from auditlib.agencies import group_by_agency
+
+    if "agency_years" not in ctx.cache:
+        ctx.cache["agency_years"] = group_by_agency(reports)
+    return ctx.cache["agency_years"]
+
+
 def load_all() -> dict[str, Rule]:
     """Import the rule modules (registration happens on import)."""
     from auditlib.rules import (  # noqa: F401

@@ -7,30 +7,16 @@ compared only with the same agency's report of the year before.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterator
 
-from auditlib.agencies import resolve
 from auditlib.findings import Finding
 from auditlib.report import Report
-from auditlib.rules import Context, make, rule
-
-
-def by_agency(reports: list[Report], ctx: Context) -> dict[str, dict[int, Report]]:
-    """{canonical agency: {year: report}}, computed once per audit."""
-    if "by_agency" not in ctx.cache:
-        names = resolve(r.meta.agency for r in reports)
-        groups: dict[str, dict[int, Report]] = defaultdict(dict)
-        for r in reports:
-            if r.meta.agency and r.meta.year:
-                groups[names[r.meta.agency]].setdefault(r.meta.year, r)
-        ctx.cache["by_agency"] = groups
-    return ctx.cache["by_agency"]
+from auditlib.rules import Context, agency_years, make, rule
 
 
 def consecutive(reports: list[Report], ctx: Context) -> Iterator[tuple[Report, Report]]:
     """(previous year, this year) pairs of the same agency."""
-    for years in by_agency(reports, ctx).values():
+    for years in agency_years(reports, ctx).years.values():
         for y, r in sorted(years.items()):
             prev = years.get(y - 1)
             if prev is not None:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from auditlib.agencies import AgencyYears, group_by_agency
 from auditlib.claims import (
     CARRIED_FORWARD,
     CARRIED_OVER,
@@ -51,7 +52,7 @@ from auditlib.claims import (
 from auditlib.findings import Finding
 from auditlib.layouts import T4_COLUMNS
 from auditlib.numbers import squash
-from auditlib.rules import Context, make, rule
+from auditlib.rules import Context, agency_years, make, rule
 
 Number = int | float
 
@@ -557,54 +558,12 @@ def yoy_impossible(report: Any, ctx: Context) -> Iterator[Finding]:
 
 
 # ------------------------------------------------------------------ YOY_MISMATCH
-def _agency_namer(reports: list[Any]) -> Callable[[str], str]:
-    """name → comparison key: the corpus-wide resolver when the library has one."""
-    try:
-        from auditlib.agencies import resolve
-    except ImportError:
-        resolve = None
-    if resolve is not None:
-        names = resolve(r.meta.agency for r in reports)
-        return lambda name: names.get(name) or name
-    try:
-        from auditlib.agencies import agency_key
-    except ImportError:
-
-        def agency_key(name: str | None) -> str:
-            return re.sub(r"\s+", "", name or "")
-
-    return agency_key
-
-
-@dataclass
-class AgencyIndex:
-    """Reports by (agency key, year), built once per corpus."""
-
-    key: Callable[[str], str]
-    by_year: dict[tuple[str, int], Any]
-
-
-def agency_index(reports: list[Any]) -> AgencyIndex:
-    """Index ``reports`` by agency and year; the first report wins when a year comes twice."""
-    key = _agency_namer(reports)
-    by_year: dict[tuple[str, int], Any] = {}
-    for r in reports:
-        if r.meta.agency and r.meta.year:
-            by_year.setdefault((key(r.meta.agency), r.meta.year), r)
-    return AgencyIndex(key, by_year)
-
-
-def previous_report(report: Any, reports: list[Any], index: AgencyIndex | None = None) -> Any | None:
+def previous_report(report: Any, reports: list[Any], index: AgencyYears | None = None) -> Any | None:
     """The same agency's report of the year before, among ``reports``; None if there is none.
 
-    Pass an ``index`` from :func:`agency_index` when asking for many reports.
+    Pass an ``index`` from :func:`auditlib.agencies.group_by_agency` when asking for many reports.
     """
-    if not report.meta.agency or not report.meta.year:
-        return None
-    if index is None:
-        index = agency_index(reports)
-    prev = index.by_year.get((index.key(report.meta.agency), report.meta.year - 1))
-    return prev if prev is not report else None
+    return (index or group_by_agency(reports)).previous(report)
 
 
 @rule(
@@ -625,10 +584,7 @@ def yoy_mismatch(reports: list[Any], ctx: Context) -> Iterator[Finding]:
         if not changes:
             continue
         # Built on the first report that states a change, once for the corpus.
-        index = ctx.cache.get("narrative.agency_index")
-        if index is None:
-            index = ctx.cache["narrative.agency_index"] = agency_index(reports)
-        prev = previous_report(report, reports, index)
+        prev = agency_years(reports, ctx).previous(report)
         if prev is None:
             continue
         for c in changes:
