@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from auditlib.agencies import agency_key, resolve
 from auditlib.excel import SEVERITY_ZH, STATUS_ZH, atomic_path
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "audit_sheet.ipynb"
@@ -46,28 +47,7 @@ _LABEL_CSS = "border: 1px solid #BFBFBF; padding: 2px 6px; text-align: left; fon
 
 
 # ================================================================= agencies
-def agency_key(name: str | None) -> str:
-    """The agency name normalised for comparison (the lead's :mod:`auditlib.agencies` when present)."""
-    try:
-        from auditlib.agencies import agency_key as key
-    except ImportError:  # built in parallel; a plain normalisation keeps the sheets usable meanwhile
-        if not name:
-            return ""
-        s = unicodedata.normalize("NFKC", name)
-        return re.sub(r"\s+", "", s)
-    return key(name)
-
-
-def _resolve(names: Iterable[str | None]) -> dict[str, str]:
-    """Each name → the canonical key of its agency within the corpus."""
-    names = [n for n in names if n]
-    try:
-        from auditlib.agencies import resolve
-    except ImportError:
-        return {n: agency_key(n) for n in names}
-    return resolve(names)
-
-
+# Names are matched as everywhere else: auditlib.agencies (agency_key, resolve).
 def _reports(items: Iterable[Any]) -> list[Any]:
     from auditlib.report import Report
 
@@ -80,7 +60,7 @@ def agency_groups(items: Iterable[Any]) -> dict[str, tuple[str, list[Any]]]:
     Reports whose agency could not be found are left out (they have no sheet).
     """
     reports = _reports(items)
-    canon = _resolve(r.meta.agency for r in reports)
+    canon = resolve(r.meta.agency for r in reports)
     groups: dict[str, list[Any]] = {}
     for r in reports:
         if r.meta.agency:
@@ -98,7 +78,7 @@ def agency_reports(items: Iterable[Any], agency: str, years: Iterable[int] | Non
     """The reports of ``agency`` (however it is spelt), optionally only some years."""
     items = list(items)
     reports = _reports(items)
-    canon = _resolve([*(r.meta.agency for r in reports), agency])
+    canon = resolve([*(r.meta.agency for r in reports), agency])
     want = canon.get(agency, agency_key(agency))
     mine = [r for r in reports if r.meta.agency and canon[r.meta.agency] == want]
     if years is not None:
@@ -481,7 +461,7 @@ def yearly_frame(reports: Iterable[Any]) -> pd.DataFrame:
 def corpus_frame(items: Iterable[Any]) -> pd.DataFrame:
     """Per report of the corpus: requests received and the share not granted."""
     reports = _reports(items)
-    canon = _resolve(r.meta.agency for r in reports)
+    canon = resolve(r.meta.agency for r in reports)
     rows = []
     for r in reports:
         received = _num(r.value("table3", "new_received", "total"))
@@ -551,7 +531,7 @@ def peer_chart(items: Iterable[Any], agency: str) -> Any:
     from plotly.subplots import make_subplots
 
     df = corpus_frame(items)
-    key = _resolve([*(a for a in df["agency"] if a), agency]).get(agency, agency_key(agency))
+    key = resolve([*(a for a in df["agency"] if a), agency]).get(agency, agency_key(agency))
     df["mine"] = df["key"] == key
     df["label"] = [
         f"{_plain(a)} {int(y) if _num(y) is not None else ''}" for a, y in zip(df["agency"], df["year"], strict=True)
@@ -944,7 +924,7 @@ def run_sheets(
         print(f"跳过 {len(items) - in_groups} 份文件：无法读取或找不到报告机关（no sheet for them）", file=sys.stderr)
     if agencies is not None:
         wanted = list(agencies)
-        canon = _resolve([*(r.meta.agency for r in _reports(items)), *wanted])
+        canon = resolve([*(r.meta.agency for r in _reports(items)), *wanted])
         keys = {canon.get(a, agency_key(a)) for a in wanted}
         groups = {k: v for k, v in groups.items() if k in keys}
 
