@@ -73,12 +73,17 @@ def _summary(r: Report) -> str:
 @click.option("--no-cache", is_flag=True, help="Parse every file again instead of using the parse cache.")
 def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
     """Parse and audit reports; reports of one agency are audited across years."""
+    from auditlib import summary
     from auditlib.audit import audit as run_audit
     from auditlib.cache import Cache
 
     cache = None if no_cache else Cache()
+    files = summary.snapshot(paths)
     items = list(iter_reports(paths, cache=cache))
     findings = run_audit(items, cache=cache)
+    if cache is not None:
+        # The dashboard reads this instead of loading and auditing every report again.
+        summary.save(summary.build(paths, files, items, findings), cache)
     if as_json:
         for f in findings:
             _emit(f.to_json())
@@ -188,12 +193,19 @@ def review_export(dest: str, db: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--expose", is_flag=True, help="Allow binding an address other than 127.0.0.1/localhost (requires a token).")
 @click.option("--token", default=None, help="Access token (generated when --expose is given without one).")
-def dashboard(reports: str, db: str, port: int | None, host: str, expose: bool, token: str | None) -> None:
+@click.option(
+    "--no-preheat", is_flag=True, help="Start a kernel per visit instead of keeping one ready (slower first page)."
+)
+def dashboard(
+    reports: str, db: str, port: int | None, host: str, expose: bool, token: str | None, no_preheat: bool
+) -> None:
     """Serve the supervisors' Voilà dashboard; blocks until Ctrl-C."""
     from auditlib.dashboard import DashboardError, serve
 
     try:
-        server = serve(reports, db, port=port, host=host, token=token, expose=expose, quiet=True)
+        server = serve(
+            reports, db, port=port, host=host, token=token, expose=expose, quiet=True, preheat=not no_preheat
+        )
     except DashboardError as exc:
         raise click.ClickException(str(exc)) from exc
     import signal

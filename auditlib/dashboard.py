@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import os
-import re
 import secrets
 import socket
 import subprocess
@@ -26,34 +25,35 @@ from typing import Any
 
 import pandas as pd
 
-from auditlib.corpus import Unreadable
 from auditlib.findings import SEVERITIES
 from auditlib.report import Report
+from auditlib.summary import (  # noqa: F401  (re-exported: the dashboard's data vocabulary)
+    OUTCOMES,
+    _outcome_of,
+    agency_label,
+    canonical_agencies,
+    outcome_mix,
+    prepare,
+    region_of,
+    report_frame,
+    reports_only,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "notebooks" / "dashboard.ipynb"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 GUARD = "auditlib.voila_guard.WidgetOnlyConnection"
+REFILL_DELAY = 10.0
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 SEVERITY_COLOR = {"error": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
 REVIEW_ZH = {"open": "待审核", "confirmed": "已确认", "dismissed": "已驳回", "resolved": "已解决"}
 REVIEW_STATUSES = tuple(REVIEW_ZH)
 
-# 表三 outcome groups: the contract's row keys by prefix. The 2019 format has one
-# row ``other`` for 其他处理, the 2021 format three ``other_*`` rows; a report has
-# one or the other, so summing by prefix never counts twice.
-OUTCOMES = (
-    ("予以公开", ("granted",)),
-    ("部分公开", ("partially_granted",)),
-    ("不予公开", ("denied_",)),
-    ("无法提供", ("unable_",)),
-    ("不予处理", ("rejected_",)),
-    ("其他处理", ("other_", "other")),
-)
 
-_PROVINCE = re.compile(r"^.{1,7}?(?:省|自治区)(?=.)")
-_REGION = re.compile(r"^.{1,10}?(?:自治州|地区|盟|市|县|区|旗)")
+def now() -> str:
+    """Local time, to the second, as the dashboard prints it."""
+    return time.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def esc(text: Any) -> str:
@@ -66,76 +66,6 @@ def esc(text: Any) -> str:
     except (TypeError, ValueError):
         pass
     return html.escape(str(text), quote=True)
-
-
-# ------------------------------------------------------------------ regions
-def region_of(name: str | None) -> str:
-    """The leading 市/区/县 of an agency name: 柳州市城中区人民政府 → 柳州市.
-
-    A leading province (…省, …自治区) is skipped: 广西壮族自治区柳州市… → 柳州市.
-    Names without a place come back as 其他.
-    """
-    if not name or not isinstance(name, str):
-        return "其他"
-    s = re.sub(r"\s+", "", name)
-    rest = _PROVINCE.sub("", s)
-    m = _REGION.match(rest) or _REGION.match(s)
-    if not m:
-        return "其他"
-    return m.group(0)
-
-
-# ------------------------------------------------------------------ loading
-def reports_only(reports: Iterable[Report | Unreadable]) -> list[Report]:
-    return [r for r in reports if isinstance(r, Report)]
-
-
-def canonical_agencies(reports: Iterable[Report | Unreadable], findings_df: pd.DataFrame | None = None) -> dict:
-    """Every agency name seen → the corpus's canonical name (see :mod:`auditlib.agencies`)."""
-    from auditlib.agencies import resolve
-
-    names = [r.meta.agency for r in reports_only(reports)]
-    if findings_df is not None and "agency" in findings_df:
-        names += [a for a in findings_df["agency"].dropna().astype(str)]
-    return resolve(names)
-
-
-def agency_label(report: Report | Unreadable, mapping: dict | None = None) -> str:
-    if isinstance(report, Report) and report.meta.agency:
-        return (mapping or {}).get(report.meta.agency, report.meta.agency)
-    return "（未知机关）"
-
-
-def report_frame(reports: Sequence[Report | Unreadable], mapping: dict | None = None) -> pd.DataFrame:
-    """One row per input file: source, agency (canonical), year, region, readable."""
-    rows = []
-    for r in reports:
-        ok = isinstance(r, Report)
-        agency = agency_label(r, mapping)
-        rows.append(
-            {
-                "source": r.source,
-                "agency": agency,
-                "year": r.meta.year if ok else None,
-                "region": region_of(agency) if ok else "其他",
-                "readable": ok,
-            }
-        )
-    df = pd.DataFrame(rows, columns=["source", "agency", "year", "region", "readable"])
-    df["year"] = df["year"].astype("Int64")
-    return df
-
-
-def prepare(findings_df: pd.DataFrame, reports: Sequence[Report | Unreadable]) -> pd.DataFrame:
-    """Findings with canonical agency names (from their report) and a region column."""
-    mapping = canonical_agencies(reports, findings_df)
-    by_source = {r.source: agency_label(r, mapping) for r in reports_only(reports)}
-    out = findings_df.copy()
-    agency = out["source"].map(by_source)
-    fallback = out["agency"].map(lambda a: mapping.get(a, a) if isinstance(a, str) else "（未知机关）")
-    out["agency"] = agency.where(agency.notna(), fallback).astype(object)
-    out["region"] = out["agency"].map(region_of)
-    return out
 
 
 # ------------------------------------------------------------------ overview
@@ -159,18 +89,19 @@ class Overview:
         }
 
 
-def overview(findings_df: pd.DataFrame, reports: Sequence[Report | Unreadable]) -> Overview:
-    """Counts for the top of the dashboard.
+def overview(findings_df: pd.DataFrame, reports_df: pd.DataFrame) -> Overview:
+    """Counts for the top of the dashboard; ``reports_df`` is :func:`report_frame`'s (source, readable).
 
     A report is *clean* when it has no finding of severity error or warning
     (info findings do not count against it). Unreadable files are reports
     audited and never clean.
     """
-    sources = [r.source for r in reports]
+    sources = reports_df["source"]
+    unreadable = ~reports_df["readable"].astype(bool)
     serious = findings_df[findings_df["severity"].astype(str).isin(["error", "warning"])]
-    flagged = set(serious["source"]) | {r.source for r in reports if isinstance(r, Unreadable)}
+    flagged = sources.isin(set(serious["source"])) | unreadable
     n = len(sources)
-    n_clean = sum(1 for s in sources if s not in flagged)
+    n_clean = int((~flagged).sum())
     sev = findings_df["severity"].astype(str).value_counts()
     by_severity = pd.DataFrame(
         {"severity": list(SEVERITIES), "级别": [SEVERITY_ZH[s] for s in SEVERITIES]}
@@ -189,7 +120,7 @@ def overview(findings_df: pd.DataFrame, reports: Sequence[Report | Unreadable]) 
         by_rule = pd.DataFrame({"rule": [], "severity": [], "count": []})
     return Overview(
         n_reports=n,
-        n_unreadable=sum(1 for r in reports if isinstance(r, Unreadable)),
+        n_unreadable=int(unreadable.sum()),
         n_clean=n_clean,
         share_clean=(n_clean / n) if n else 0.0,
         n_findings=len(findings_df),
@@ -211,43 +142,6 @@ def heatmap_frame(findings_df: pd.DataFrame, agencies: Iterable[str] | None = No
     counts.index.name = "agency"
     counts.columns.name = "rule"
     return counts.sort_index().reindex(sorted(counts.columns), axis=1)
-
-
-def _outcome_of(row: str) -> str | None:
-    for name, prefixes in OUTCOMES:
-        for p in prefixes:
-            if row == p or (p.endswith("_") and row.startswith(p)):
-                return name
-    return None
-
-
-def outcome_mix(tidy_df: pd.DataFrame, mapping: dict | None = None) -> pd.DataFrame:
-    """Per agency and year: 表三 本年新收 total and the six outcome totals (总计 column).
-
-    Columns: agency, year, region, new_received, 予以公开, 部分公开, 不予公开, 无法提供, 不予处理, 其他处理.
-    Blank cells stay out of the sums (a group of blank cells is NA, not 0).
-    """
-    cols = ["agency", "year", "region", "new_received", *[n for n, _ in OUTCOMES]]
-    t = tidy_df[(tidy_df["table"] == "table3") & (tidy_df["column"] == "total")].copy()
-    if t.empty:
-        return pd.DataFrame(columns=cols)
-    t["agency"] = t["agency"].map(lambda a: (mapping or {}).get(a, a) if isinstance(a, str) else "（未知机关）")
-    t["group"] = t["row"].map(lambda r: "new_received" if r == "new_received" else _outcome_of(r))
-    t = t[t["group"].notna()]
-    key = ["source", "agency", "year"] if "source" in t else ["agency", "year"]
-    wide = (
-        t.groupby([*key, "group"], dropna=False)["value"]
-        .sum(min_count=1)
-        .unstack("group")
-        .reset_index()
-    )
-    if "source" in wide:
-        wide = wide.drop(columns="source").groupby(["agency", "year"], dropna=False).sum(min_count=1).reset_index()
-    for c in cols:
-        if c not in wide:
-            wide[c] = pd.NA
-    wide["region"] = wide["agency"].map(region_of)
-    return wide[cols].sort_values(["agency", "year"], ignore_index=True)
 
 
 def review_progress(status_df: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -307,10 +201,25 @@ def filter_frame(
 
 
 # ------------------------------------------------------------------ figures
-def _fig():
+_GRID = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "automargin": True}
+# plotly_white's look in the few properties these charts use. The full template is 6 KB of
+# JSON per figure, deep-copied in the kernel and applied again by plotly.js for every chart.
+TEMPLATE = {
+    "layout": {
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "colorway": ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692", "#B6E880"],
+        "xaxis": _GRID,
+        "yaxis": _GRID,
+    }
+}
+
+
+def _figure(*traces: Any):
+    """A figure with :data:`TEMPLATE` set at construction, so plotly never applies its default one."""
     import plotly.graph_objects as go
 
-    return go
+    return go.Figure(data=list(traces), layout={"template": TEMPLATE})
 
 
 def _layout(fig, title: str, height: int = 320):
@@ -318,7 +227,6 @@ def _layout(fig, title: str, height: int = 320):
         title={"text": esc(title), "x": 0.01},
         height=height,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        template="plotly_white",
         font={"family": "Noto Sans CJK SC, WenQuanYi Micro Hei, Microsoft YaHei, sans-serif"},
     )
     return fig
@@ -329,10 +237,30 @@ def _text(values: Iterable[Any]) -> list[str]:
     return [esc(v) for v in values]
 
 
+def figure_bundle(fig: Any) -> dict[str, Any]:
+    """The figure as a ``display_data`` bundle for the JupyterLab/Voilà plotly renderer.
+
+    What plotly's ``plotly_mimetype`` renderer produces, without importing
+    ``plotly.io``'s renderer machinery: that pulls in nbformat and jsonschema,
+    whose format checkers compile dozens of grammars and cost the dashboard's
+    kernel one to three seconds before its first figure. Plotly's own JSON
+    encoder still turns numpy and pandas values into plain JSON.
+    """
+    import json
+
+    from plotly.io.json import to_json_plotly
+
+    return {
+        "application/vnd.plotly.v1+json": json.loads(to_json_plotly(fig.to_plotly_json())),
+        "text/plain": "Plotly figure",
+    }
+
+
 def fig_severity(ov: Overview):
-    go = _fig()
+    import plotly.graph_objects as go
+
     d = ov.by_severity
-    fig = go.Figure(
+    fig = _figure(
         go.Bar(
             x=d["级别"],
             y=d["count"],
@@ -345,9 +273,9 @@ def fig_severity(ov: Overview):
 
 
 def fig_rules(ov: Overview):
-    go = _fig()
+
     d = ov.by_rule
-    fig = go.Figure()
+    fig = _figure()
     for sev in SEVERITIES:
         part = d[d["severity"] == sev]
         if len(part):
@@ -363,12 +291,13 @@ def fig_rules(ov: Overview):
 
 
 def fig_heatmap(hm: pd.DataFrame):
-    go = _fig()
+    import plotly.graph_objects as go
+
     title = "机关 × 规则 (agencies × rules)"
     if len(hm) > MAX_HEATMAP_ROWS:
         title += f" — 发现最多的{MAX_HEATMAP_ROWS}个机关（共{len(hm)}个）"
         hm = top_rows(hm)
-    fig = go.Figure(
+    fig = _figure(
         go.Heatmap(
             z=hm.to_numpy(),
             x=_text(hm.columns),
@@ -412,10 +341,10 @@ def _agency_year(df: pd.DataFrame) -> list[str]:
 
 
 def fig_volumes(mix: pd.DataFrame):
-    go = _fig()
+
     grouped = len(mix) > MAX_BARS
     d = by_region(mix).dropna(subset=["new_received"])
-    fig = go.Figure()
+    fig = _figure()
     for year, part in d.groupby("year", dropna=False):
         fig.add_bar(
             x=_text(part["agency"]),
@@ -427,7 +356,7 @@ def fig_volumes(mix: pd.DataFrame):
 
 
 def fig_outcomes(mix: pd.DataFrame, percent: bool = True):
-    go = _fig()
+
     names = [n for n, _ in OUTCOMES]
     grouped = len(mix) > MAX_BARS
     d = by_region(mix)
@@ -436,7 +365,7 @@ def fig_outcomes(mix: pd.DataFrame, percent: bool = True):
         tot = vals.sum(axis=1).replace(0, float("nan"))
         vals = vals.div(tot, axis=0).fillna(0) * 100
     x = _agency_year(d)
-    fig = go.Figure()
+    fig = _figure()
     for n in names:
         fig.add_bar(x=x, y=vals[n], name=n)
     fig.update_layout(
@@ -449,9 +378,9 @@ def fig_outcomes(mix: pd.DataFrame, percent: bool = True):
 
 
 def fig_review(progress: pd.DataFrame | None):
-    go = _fig()
+
     colors = {"open": "#9e9e9e", "confirmed": "#d62728", "dismissed": "#2ca02c", "resolved": "#1f77b4"}
-    fig = go.Figure()
+    fig = _figure()
     if progress is not None:
         fig.add_bar(
             x=progress["状态"],
@@ -463,16 +392,33 @@ def fig_review(progress: pd.DataFrame | None):
     return _layout(fig, "审核进度 (review progress)", height=300)
 
 
-def fig_agency_table3(report: Report):
-    """One agency's 表三 outcome totals as a bar chart."""
-    go = _fig()
+def agency_outcomes(report: Report) -> dict[str, float | None]:
+    """One report's 表三 outcome totals (总计 column) by outcome group; a group of blank cells is None."""
     t3 = report.tables["table3"]
-    rows = []
+    out: dict[str, float | None] = {}
     for name, _ in OUTCOMES:
         vals = [v for (rk, ck), v in t3.values.items() if ck == "total" and _outcome_of(rk) == name and v is not None]
-        rows.append((name, sum(vals) if vals else None))
-    fig = go.Figure(go.Bar(x=[r[0] for r in rows], y=[r[1] for r in rows], text=[r[1] for r in rows]))
-    return _layout(fig, f"{agency_label(report)} {report.meta.year or ''} 表三办理结果", height=320)
+        out[name] = sum(vals) if vals else None
+    return out
+
+
+def fig_agency_table3(reports: Sequence[Report]):
+    """One agency's 表三 outcome totals, a group of bars per outcome and a bar per year.
+
+    One chart for all the agency's years: every chart costs the browser a
+    separate plotly.js draw, and switching agency should stay well under a second.
+    """
+    import plotly.graph_objects as go
+
+    fig = _figure()
+    names = [n for n, _ in OUTCOMES]
+    for r in reports:
+        vals = agency_outcomes(r)
+        y = [vals[n] for n in names]
+        fig.add_trace(go.Bar(x=names, y=y, text=y, name=f"{r.meta.year or '?'}年度"))
+    fig.update_layout(barmode="group", legend_title_text="年度")
+    who = agency_label(reports[0]) if reports else ""
+    return _layout(fig, f"{who} 表三办理结果 (request outcomes) 按年度", height=340)
 
 
 # ------------------------------------------------------------------ HTML
@@ -626,6 +572,7 @@ def serve(
     expose: bool = False,
     notebook: str | os.PathLike = NOTEBOOK,
     quiet: bool = False,
+    preheat: bool = True,
 ) -> Server:
     """Start Voilà on the dashboard notebook as a subprocess and return at once (see :meth:`Server.wait`).
 
@@ -659,6 +606,11 @@ def serve(
         # Visitors' pages keep a kernel websocket for the widgets; it must not run code.
         "--Voila.kernel_websocket_connection_class=" + GUARD,
     ]
+    if preheat:
+        # One kernel kept ready, started and run up to the point where the notebook waits for
+        # a visitor (see dashboard.ipynb): a visit then skips the kernel's start and imports.
+        # The replacement starts REFILL_DELAY seconds after a visit, not while its page draws.
+        cmd += ["--preheat_kernel=True", "--pool_size=1", f"--VoilaKernelManager.fill_delay={REFILL_DELAY}"]
     if not open_browser:
         cmd.append("--no-browser")
     # An empty token means none (local use only); an exposed server always has one.

@@ -90,13 +90,18 @@ def agency_reports(items: Iterable[Any], agency: str, years: Iterable[int] | Non
 # ================================================================= audit once
 def prepare_audit(reports_dir: str | os.PathLike[str]) -> tuple[list[Any], list[Any]]:
     """Parse every report under ``reports_dir`` and audit them together."""
+    from auditlib import summary
     from auditlib.audit import audit
     from auditlib.cache import Cache
     from auditlib.corpus import load_reports
 
     cache = Cache()
+    files = summary.snapshot(reports_dir)
     items = load_reports(reports_dir, cache=cache)
-    return items, audit(items, cache=cache)
+    findings = audit(items, cache=cache)
+    # The dashboard reads this instead of loading and auditing every report again.
+    summary.save(summary.build(reports_dir, files, items, findings), cache)
+    return items, findings
 
 
 def load_audit(

@@ -58,7 +58,7 @@ def test_region_of(name, region):
 
 def test_overview_on_samples(corpus):
     reports, findings = corpus
-    ov = dash.overview(findings, reports)
+    ov = dash.overview(findings, dash.report_frame(reports))
     assert ov.n_reports == 6
     assert ov.n_unreadable == 0
     serious = set(findings.loc[findings["severity"].astype(str).isin(["error", "warning"]), "source"])
@@ -88,6 +88,34 @@ def test_outcome_mix(corpus):
     r = next(r for r in reports if r.meta.agency == "柳州市人民政府办公室")
     assert row["new_received"] == r.value("table3", "new_received", "total")
     assert row["予以公开"] == r.value("table3", "granted", "total")
+
+
+def test_figures_become_plotly_bundles_without_plotly_io_renderers():
+    # plotly.io's renderers import nbformat and jsonschema: seconds of the kernel's first render.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json\n"
+        "from auditlib import dashboard as dash\n"
+        "from auditlib.corpus import load_reports\n"
+        f"rs = [r for r in load_reports({str(REPORTS)!r}) if r.meta.agency == '石龙区人民政府办公室']\n"
+        "b = dash.figure_bundle(dash.fig_agency_table3(rs))\n"
+        "fig = b['application/vnd.plotly.v1+json']\n"
+        "json.dumps(fig)\n"
+        "print(json.dumps({'nbformat': 'nbformat' in sys.modules, 'traces': len(fig['data']),\n"
+        "                  'y': fig['data'][0]['y'], 'template': 'template' in fig['layout']}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    import json
+
+    got = json.loads(out.stdout)
+    assert got["nbformat"] is False
+    r = next(r for r in load_reports(REPORTS) if r.meta.agency == "石龙区人民政府办公室")
+    assert got["traces"] == 1 and got["template"]
+    # 予以公开 … 其他处理 of 004's 表三 总计 column, blank groups as null.
+    assert got["y"] == [dash.agency_outcomes(r)[n] for n, _ in dash.OUTCOMES]
+    assert got["y"][0] == r.value("table3", "granted", "total")
 
 
 def test_html_is_escaped():
@@ -230,6 +258,68 @@ def test_dashboard_in_browser(tmp_path):
         srv.stop()
 
 
+def _kernel_waiting(srv: dash.Server, timeout: float = 120) -> None:
+    """Until Voilà's preheated kernel exists and has gone idle (waiting for a visitor)."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    last = None
+    while time.monotonic() < deadline:
+        kernels = [c for c in psutil.Process(srv.process.pid).children(recursive=True) if "ipykernel" in " ".join(c.cmdline())]
+        if kernels:
+            cpu = sum(sum(k.cpu_times()[:2]) for k in kernels)
+            if last is not None and cpu - last < 0.02:
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since > 2:
+                    return
+            else:
+                quiet_since = None
+            last = cpu
+        time.sleep(0.5)
+    raise AssertionError("the preheated kernel did not settle")
+
+
+@pytest.mark.slow
+def test_preheated_kernel_reads_reviews_at_visit_time(tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium missing (scripts/test installs Debian's chromium)")
+    from auditlib.review import ReviewStore
+
+    db = tmp_path / "audit.db"
+    reports = load_reports(REPORTS)
+    findings = audit(reports)
+    ReviewStore(db).sync(findings)
+    srv = dash.serve(REPORTS, db, quiet=True)  # preheated by default
+    try:
+        srv.wait(60)
+        _kernel_waiting(srv)
+        # Decided after the kernel has loaded everything it loads before a visit.
+        target = next(f for f in findings if f.rule == "T3_RESULTS_SUM")
+        ReviewStore(db).decide(target.id, "confirmed", "核实：合计不符", who="tester")
+        decided = dash.now()
+        with playwright.sync_playwright() as p:
+            browser = _browser(p)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors, dialogs = _watch(page)
+            page.goto(srv.url, wait_until="commit", timeout=120_000)
+            page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+            page.wait_for_selector("text=已审计报告", timeout=60_000)
+            body = page.inner_text("body")
+            times = page.inner_text(".adash-times")
+            browser.close()
+        import re
+
+        started = re.search(r"内核启动于 \(kernel started\) ([\d: -]+)", times).group(1).strip()
+        read = re.search(r"审核状态读取于 \(reviews read\) ([\d: -]+)", times).group(1).strip()
+        assert started < decided <= read, times  # the kernel was preheated, the reviews read at the visit
+        assert "已确认 1" in body
+        assert _real(errors) == [] and not dialogs
+    finally:
+        srv.stop()
+
+
 @pytest.mark.slow
 def test_untrusted_agency_text_is_escaped(tmp_path):
     playwright = pytest.importorskip("playwright.sync_api")
@@ -246,7 +336,7 @@ def test_untrusted_agency_text_is_escaped(tmp_path):
     parsed = load_reports(reports)
     assert any("<script>" in (r.meta.agency or "") for r in parsed), "fixture must carry the script"
 
-    srv = dash.serve(reports, tmp_path / "audit.db", quiet=True)
+    srv = dash.serve(reports, tmp_path / "audit.db", quiet=True, preheat=False)  # a kernel per visit
     try:
         srv.wait(60)
         with playwright.sync_playwright() as p:
