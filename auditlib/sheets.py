@@ -20,7 +20,9 @@ import json
 import os
 import pickle
 import re
+import shutil
 import sys
+import tempfile
 import time
 import unicodedata
 from collections import Counter
@@ -88,6 +90,8 @@ def agency_reports(items: Iterable[Any], agency: str, years: Iterable[int] | Non
 
 
 # ================================================================= audit once
+PEERS_FILE = "peers.pkl"
+
 def prepare_audit(reports_dir: str | os.PathLike[str]) -> tuple[list[Any], list[Any]]:
     """Parse every report under ``reports_dir`` and audit them together."""
     from auditlib import summary
@@ -112,14 +116,61 @@ def load_audit(
     The cache is written by :func:`run_sheets` for this run only, so that N
     agencies do not parse and audit the same folder N times.
     """
+    payload = _payload(reports_dir, cache)
+    if payload is not None:
+        return payload["items"], payload["findings"]
+    return prepare_audit(reports_dir)
+
+
+def _payload(reports_dir: str | os.PathLike[str], cache: str | os.PathLike[str] | None) -> dict | None:
     if cache:
         p = Path(cache)
         if p.is_file():
             with p.open("rb") as fh:
                 payload = pickle.load(fh)
             if payload.get("reports_dir") == str(Path(reports_dir).resolve()):
-                return payload["items"], payload["findings"]
-    return prepare_audit(reports_dir)
+                return payload | {"peers": p.parent / payload["peers"]}
+    return None
+
+
+def load_peers(
+    reports_dir: str | os.PathLike[str], cache: str | os.PathLike[str] | None = None, items: Iterable[Any] = ()
+) -> pd.DataFrame:
+    """:func:`corpus_frame` of the whole folder: the runner's, computed once, or from ``items`` (all of them)."""
+    payload = _payload(reports_dir, cache)
+    if payload is not None:
+        with open(payload["peers"], "rb") as fh:
+            return pickle.load(fh)
+    return corpus_frame(items)
+
+
+def write_payloads(
+    folder: Path, reports_dir: Path, groups: dict[str, tuple[str, list[Any]]], findings: Sequence[Any], peers: pd.DataFrame
+) -> dict[str, Path]:
+    """One small file per agency for the sheets' kernels, and the corpus frame they share.
+
+    Each kernel loads only its own agency's reports and findings: with the
+    whole audit in one file, every one of N agencies' kernels unpickled all
+    N reports (42 MB and 1.1 s each at 1,000 reports), so the batch grew as N².
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / PEERS_FILE).open("wb") as fh:
+        pickle.dump(peers, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    by_source: dict[str, list[Any]] = {}
+    for f in findings:
+        by_source.setdefault(f.source, []).append(f)
+    paths: dict[str, Path] = {}
+    for i, (key, (_name, rs)) in enumerate(groups.items()):
+        payload = {
+            "reports_dir": str(reports_dir),
+            "items": list(rs),
+            "findings": [f for r in rs for f in by_source.get(r.source, [])],
+            "peers": PEERS_FILE,
+        }
+        paths[key] = folder / f"{i}.pkl"
+        with paths[key].open("wb") as fh:
+            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return paths
 
 
 # ================================================================= text → HTML
@@ -530,12 +581,12 @@ def yearly_chart(reports: Sequence[Any]) -> Any:
     return fig
 
 
-def peer_chart(items: Iterable[Any], agency: str) -> Any:
-    """The agency's reports against every other report audited."""
+def peer_chart(peers: pd.DataFrame | Iterable[Any], agency: str) -> Any:
+    """The agency's reports against every other report audited (``peers``: :func:`corpus_frame`, or the reports)."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    df = corpus_frame(items)
+    df = peers.copy() if isinstance(peers, pd.DataFrame) else corpus_frame(peers)
     key = resolve([*(a for a in df["agency"] if a), agency]).get(agency, agency_key(agency))
     df["mine"] = df["key"] == key
     df["label"] = [
@@ -804,15 +855,16 @@ def _write_index(out_dir: Path, results: list[SheetResult]) -> Path:
     return path
 
 
-def _run_remote(task: _Task, cache_bytes: bytes, db_bytes: bytes | None) -> tuple[SheetResult, dict[str, bytes]]:
+def _run_remote(
+    task: _Task, payload_bytes: bytes, peers_bytes: bytes, db_bytes: bytes | None
+) -> tuple[SheetResult, dict[str, bytes]]:
     """One sheet on a cluster worker that may share no disk with us: the inputs travel
     with the task, the outputs come back as bytes, and the caller writes them."""
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="auditlib-sheet-") as tmp:
         root = Path(tmp)
         cache = root / "audit_cache.pkl"
-        cache.write_bytes(cache_bytes)
+        cache.write_bytes(payload_bytes)
+        (root / PEERS_FILE).write_bytes(peers_bytes)
         params = dict(task.parameters, audit_cache=str(cache), output_dir=str(root / "out"))
         if db_bytes is not None:
             (root / "audit.db").write_bytes(db_bytes)
@@ -826,7 +878,6 @@ def _run_remote(task: _Task, cache_bytes: bytes, db_bytes: bytes | None) -> tupl
 def _db_snapshot(db: Path) -> bytes | None:
     """A consistent copy of the review database (WAL included) to ship to workers."""
     import sqlite3
-    import tempfile
 
     if not db.exists():
         return None
@@ -845,13 +896,17 @@ def _db_snapshot(db: Path) -> bytes | None:
 def _dask_results(scheduler: str, tasks: list[_Task], cache: Path, db: Path) -> Iterable[tuple[_Task, SheetResult]]:
     from distributed import Client, as_completed
 
-    cache_bytes = cache.read_bytes()
     db_bytes = _db_snapshot(db)
     with Client(scheduler) as client:
-        # Scatter the shared inputs once instead of once per agency.
-        cache_f = client.scatter(cache_bytes, broadcast=True)
+        # The shared inputs go once to each worker; each agency's own file goes with its task.
+        peers_f = client.scatter((cache / PEERS_FILE).read_bytes(), broadcast=True)
         db_f = client.scatter(db_bytes, broadcast=True)
-        futures = {client.submit(_run_remote, t, cache_f, db_f, pure=False, key=f"sheet-{i}"): t for i, t in enumerate(tasks)}
+        futures = {
+            client.submit(
+                _run_remote, t, Path(t.parameters["audit_cache"]).read_bytes(), peers_f, db_f, pure=False, key=f"sheet-{i}"
+            ): t
+            for i, t in enumerate(tasks)
+        }
         for fut in as_completed(futures):
             t = futures[fut]
             try:
@@ -936,9 +991,9 @@ def run_sheets(
     # Two agencies whose names clean up alike must not share a directory.
     used: dict[str, str] = {}
     tasks: list[_Task] = []
-    cache = out / f".audit_cache.{os.getpid()}.tmp.pkl"
-    with atomic_path(cache) as tmp, tmp.open("wb") as fh:
-        pickle.dump({"reports_dir": str(reports_dir), "items": items, "findings": findings}, fh)
+    # Outside out_dir: a run killed midway leaves nothing there but finished sheets.
+    cache = Path(tempfile.mkdtemp(prefix="auditlib-sheets-"))
+    payloads = write_payloads(cache, reports_dir, groups, findings, corpus_frame(items))
     pythonpath = str(Path(__file__).resolve().parent.parent)
     for key, (name, _rs) in groups.items():
         dn = safe_dirname(name)
@@ -957,7 +1012,7 @@ def run_sheets(
                     "reports_dir": str(reports_dir),
                     "review_db": str(db),
                     "output_dir": str(d),
-                    "audit_cache": str(cache),
+                    "audit_cache": str(payloads[key]),
                 },
                 timeout=timeout,
                 pythonpath=pythonpath,
@@ -976,8 +1031,7 @@ def run_sheets(
             bar.update()
         bar.close()
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            cache.unlink()
+        shutil.rmtree(cache, ignore_errors=True)
     if results:
         _write_index(out, results)
     order = {t.agency: i for i, t in enumerate(tasks)}

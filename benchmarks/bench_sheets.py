@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 import nbformat  # noqa: E402
 import papermill as pm  # noqa: E402
 
-from auditlib.sheets import NOTEBOOK, agency_groups, prepare_audit, run_sheets  # noqa: E402
+from auditlib.sheets import NOTEBOOK, agency_groups, corpus_frame, prepare_audit, run_sheets, write_payloads  # noqa: E402
 
 
 def _imports_only(dest: Path) -> Path:
@@ -62,8 +62,6 @@ def main() -> None:
     args = ap.parse_args()
     reports = Path(args.reports).resolve()
 
-    import pickle
-
     items, findings = prepare_audit(reports)
     groups = agency_groups(items)
     agency = next(iter(groups.values()))[0]
@@ -84,9 +82,8 @@ def main() -> None:
             "output_dir": str(tmp / "sheet"),
         }
         t_alone, r_alone = _median(lambda: _papermill(NOTEBOOK, tmp / "alone.out.ipynb", params), args.repeat)
-        cache = tmp / "cache.pkl"
-        with cache.open("wb") as fh:
-            pickle.dump({"reports_dir": str(reports), "items": items, "findings": findings}, fh)
+        key = next(iter(groups))
+        cache = write_payloads(tmp / "cache", reports, {key: groups[key]}, findings, corpus_frame(items))[key]
         cached = {**params, "audit_cache": str(cache)}
         t_cached, r_cached = _median(lambda: _papermill(NOTEBOOK, tmp / "cached.out.ipynb", cached), args.repeat)
 

@@ -18,7 +18,18 @@ from auditlib.audit import audit
 from auditlib.excel import FINDINGS_HEADERS, SEVERITY_FILL, atomic_path
 from auditlib.findings import findings_frame
 from auditlib.review import ReviewStore
-from auditlib.sheets import NOTEBOOK, agency_groups, highlight, run_sheets, safe_dirname
+from auditlib.sheets import (
+    NOTEBOOK,
+    agency_groups,
+    agency_reports,
+    corpus_frame,
+    highlight,
+    load_audit,
+    load_peers,
+    run_sheets,
+    safe_dirname,
+    write_payloads,
+)
 from tests.conftest import ROOT, SAMPLES
 
 # ---------------------------------------------------------------- fast
@@ -99,6 +110,22 @@ def test_atomic_write_interrupted_leaves_old_file(tmp_path: Path) -> None:
 def corpus():
     items = load_reports(SAMPLES)
     return items, audit(items), agency_groups(items)
+
+
+def test_each_kernel_loads_only_its_agency(tmp_path: Path, corpus) -> None:
+    # With one file for the whole audit, every agency's kernel unpickled every report: N² for N agencies.
+    items, findings, groups = corpus
+    paths = write_payloads(tmp_path, SAMPLES.resolve(), groups, findings, corpus_frame(items))
+    assert sorted(paths) == sorted(groups)
+    for key, (name, rs) in groups.items():
+        mine, fs = load_audit(SAMPLES, cache=paths[key])
+        assert [r.source for r in mine] == [r.source for r in rs]
+        assert sorted(f.id for f in fs) == sorted(f.id for f in findings if f.source in {r.source for r in rs})
+        assert [r.source for r in agency_reports(mine, name)] == [r.source for r in rs]
+        # The comparison with other agencies still covers the whole folder.
+        peers = load_peers(SAMPLES, cache=paths[key], items=mine)
+        assert len(mine) < len(items) == len(peers) == 6
+        assert set(peers["agency"]) == {r.meta.agency for r in items}
 
 
 @pytest.fixture(scope="module")
