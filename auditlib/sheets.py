@@ -797,6 +797,9 @@ def _execute(task: _Task, d: Path, final_nb: Path, log: Path, t0: float) -> Shee
                             cwd=str(d),
                             execution_timeout=task.timeout,
                             start_timeout=120,
+                            # Written once at the end (or with the error), not at every cell's start and
+                            # end: after the first chart the notebook carries plotly.js, 5 MB per save.
+                            request_save_on_cell_execute=False,
                         )
                         break
                     except Exception as exc:
