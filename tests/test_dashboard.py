@@ -170,6 +170,14 @@ def test_exposed_server_requires_token(tmp_path):
     assert srv.process.poll() is not None
 
 
+def _playwright():
+    """playwright.sync_api, or a skip when it or Debian's Chromium is missing."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium missing (scripts/test installs Debian's chromium)")
+    return playwright
+
+
 def _browser(p):
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium missing (scripts/test installs Debian's chromium)")
@@ -201,6 +209,14 @@ def _watch(page) -> tuple[list[str], list[str]]:
     return errors, dialogs
 
 
+def _page(p):
+    """A browser, a watched page in it, and the page's errors and dialogs."""
+    browser = _browser(p)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors, dialogs = _watch(page)
+    return browser, page, errors, dialogs
+
+
 # jupyterlab-plotly's mime renderer, after drawing a chart, snapshots it to PNG and calls
 # model.setData(); Voilà's output model has no setData, so each chart logs this harmless
 # page error (the chart itself is drawn). Favicon 404s are ignored too, should any occur.
@@ -213,16 +229,12 @@ def _real(errors: list[str]) -> list[str]:
 
 @pytest.mark.slow
 def test_dashboard_in_browser(tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium missing (scripts/test installs Debian's chromium)")
+    playwright = _playwright()
     srv = dash.serve(REPORTS, tmp_path / "audit.db", quiet=True)
     try:
         srv.wait(60)
         with playwright.sync_playwright() as p:
-            browser = _browser(p)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            errors, dialogs = _watch(page)
+            browser, page, errors, dialogs = _page(p)
             t0 = time.monotonic()
             page.goto(srv.url, wait_until="commit", timeout=120_000)
             page.wait_for_selector("text=淮安市人民政府", timeout=120_000)
@@ -282,9 +294,7 @@ def _kernel_waiting(srv: dash.Server, timeout: float = 120) -> None:
 
 @pytest.mark.slow
 def test_preheated_kernel_reads_reviews_at_visit_time(tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium missing (scripts/test installs Debian's chromium)")
+    playwright = _playwright()
     from auditlib.review import ReviewStore
 
     db = tmp_path / "audit.db"
@@ -300,9 +310,7 @@ def test_preheated_kernel_reads_reviews_at_visit_time(tmp_path):
         ReviewStore(db).decide(target.id, "confirmed", "核实：合计不符", who="tester")
         decided = dash.now()
         with playwright.sync_playwright() as p:
-            browser = _browser(p)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            errors, dialogs = _watch(page)
+            browser, page, errors, dialogs = _page(p)
             page.goto(srv.url, wait_until="commit", timeout=120_000)
             page.wait_for_selector(".js-plotly-plot", timeout=60_000)
             page.wait_for_selector("text=已审计报告", timeout=60_000)
@@ -322,9 +330,7 @@ def test_preheated_kernel_reads_reviews_at_visit_time(tmp_path):
 
 @pytest.mark.slow
 def test_untrusted_agency_text_is_escaped(tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium missing (scripts/test installs Debian's chromium)")
+    playwright = _playwright()
     src = REPORTS / "001_0821f10813b957c3.txt"  # its agency is read from the title line
     text = src.read_text(encoding="utf-8")
     agency = load_reports(src)[0].meta.agency
@@ -340,9 +346,7 @@ def test_untrusted_agency_text_is_escaped(tmp_path):
     try:
         srv.wait(60)
         with playwright.sync_playwright() as p:
-            browser = _browser(p)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            errors, dialogs = _watch(page)
+            browser, page, errors, dialogs = _page(p)
             page.goto(srv.url, wait_until="commit", timeout=120_000)
             page.wait_for_selector("text=淮安市人民政府", timeout=120_000)
             page.wait_for_selector(".js-plotly-plot", timeout=60_000)
@@ -502,18 +506,14 @@ def _talk(url: str, protocol: str | None, msgs: list[dict], listen: float = 4.0)
 
 @pytest.mark.slow
 def test_visitor_cannot_run_code_over_kernel_websocket(tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium missing (scripts/test installs Debian's chromium)")
+    playwright = _playwright()
     marker = tmp_path / "pwned"
     code = f"open({str(marker)!r}, 'w').write('x')"
     srv = dash.serve(REPORTS, tmp_path / "audit.db", quiet=True)
     try:
         srv.wait(60)
         with playwright.sync_playwright() as p:
-            browser = _browser(p)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            errors, dialogs = _watch(page)
+            browser, page, errors, dialogs = _page(p)
             sockets: list[str] = []
             page.on("websocket", lambda ws: sockets.append(ws.url))
             page.goto(srv.url, wait_until="commit", timeout=120_000)
