@@ -19,15 +19,9 @@ from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWar
 from bs4.element import NavigableString, PreformattedString, Tag
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
+from auditlib.ingest.text import WIDE_CHARS, bom_encoding
 from auditlib.ingest.text import decode as decode_text
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 # Pages that say GB2312 or GBK routinely use characters outside it; GB18030 decodes them all.
@@ -76,14 +70,9 @@ _CHROME_MAX_ROWS = 3
 # candidates (malformed or hostile) is read whole instead.
 _MAX_CHROME_CHECKS = 500
 
-_WIDE = (
-    "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3200-\u33ff"
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
-    "\u2018\u2019\u201c\u201d\u2026\u2014\u00b7"
-)
 # A source line break between two Chinese characters is not a space (CSS Text
 # segment-break rules): Word's "save as web page" wraps lines anywhere.
-_WIDE_BREAK = re.compile(rf"(?<=[{_WIDE}])[ \t\r\f]*\n[ \t\r\n\f]*(?=[{_WIDE}])")
+_WIDE_BREAK = re.compile(rf"(?<=[{WIDE_CHARS}])[ \t\r\f]*\n[ \t\r\n\f]*(?=[{WIDE_CHARS}])")
 _WS = re.compile(r"[ \t\r\n\f\u00a0]+")
 _MAX_SPAN = 1000
 
@@ -111,9 +100,9 @@ def read_html(data: bytes, source: str) -> Document:
 
 
 def _decode(data: bytes, warnings: list[str]) -> tuple[str, str]:
-    for bom, enc in _BOMS:
-        if data.startswith(bom):
-            return data.decode(enc, errors="replace"), enc
+    enc = bom_encoding(data)
+    if enc:
+        return data.decode(enc, errors="replace"), enc
     head = data[:8192]
     match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
     declared = _codec(match.group(1).decode("ascii", "replace")) if match else None

@@ -23,16 +23,11 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
+from auditlib.ingest.text import WIDE_CHARS
 
-# Characters that take a full em in Chinese typesetting: a space next to one of
-# them is an artefact of extraction (Word's auto-spacing between CJK and digits,
-# pdfplumber's gap detection), never something the author typed.
-_WIDE = (
-    "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3200-\u33ff"
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
-    "\u2018\u2019\u201c\u201d\u2026\u2014\u00b7"
-)
-_SPACE_NEAR_WIDE = re.compile(rf"[ \t\u00a0\u3000]+(?=[{_WIDE}])|(?<=[{_WIDE}])[ \t\u00a0\u3000]+")
+# A space next to a wide character is an artefact of extraction (Word's auto-spacing
+# between CJK and digits, pdfplumber's gap detection), never something the author typed.
+_SPACE_NEAR_WIDE = re.compile(rf"[ \t\u00a0\u3000]+(?=[{WIDE_CHARS}])|(?<=[{WIDE_CHARS}])[ \t\u00a0\u3000]+")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
 # A line that starts a numbered heading or list item starts a paragraph even

@@ -16,6 +16,7 @@ import charset_normalizer
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
 
+# UTF-32 LE before UTF-16 LE: its BOM begins with UTF-16 LE's.
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -24,17 +25,34 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
+# Characters that take a full em in Chinese typesetting (CJK, kana, full-width forms,
+# Chinese quotes and dashes), as a regex character class body. A space or line break
+# next to one is an artefact of extraction or of wrapping, not something the author typed.
+WIDE_CHARS = (
+    "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3200-\u33ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+    "\u2018\u2019\u201c\u201d\u2026\u2014\u00b7"
+)
+
+
+def bom_encoding(data: bytes) -> str | None:
+    """The encoding the data's byte-order mark names, or None without one."""
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            return enc
+    return None
+
 
 def decode(data: bytes) -> tuple[str, str]:
     """Decode report bytes; return (text, encoding). Never guesses UTF-8 and crashes."""
-    for bom, enc in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(enc), enc
-            except UnicodeDecodeError:
-                raise IngestError(
-                    "UNKNOWN_ENCODING", f"文件以 {enc} 标记开头，但内容无法按此编码读取 (BOM says {enc}, content does not decode)"
-                ) from None
+    enc = bom_encoding(data)
+    if enc:
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            raise IngestError(
+                "UNKNOWN_ENCODING", f"文件以 {enc} 标记开头，但内容无法按此编码读取 (BOM says {enc}, content does not decode)"
+            ) from None
     if not data.strip():
         raise IngestError("EMPTY", "文件为空 (empty file)")
     utf16 = _utf16_without_bom(data)
