@@ -24,6 +24,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from auditlib.findings import plain
 from auditlib.layouts import TABLE_NAMES
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -91,15 +92,9 @@ def save_workbook(wb: Workbook, path: str | os.PathLike[str]) -> Path:
 # ---------------------------------------------------------------- cell values
 def safe_cell(value: Any) -> Any:
     """A value fit for a cell: NA → empty, formulas neutralised, XML-illegal characters dropped."""
+    value = plain(value)
     if value is None:
         return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     if isinstance(value, (int, float)):

@@ -25,6 +25,21 @@ CONTRACT_KEYS = (
 )
 
 
+def plain(value: Any) -> Any:
+    """A value from a findings frame as plain Python: pandas' missing values (NaN, NA, NaT)
+    become None and numpy scalars Python ones, for SQLite, Excel and JSON alike."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):  # lists and other containers: not a missing value
+        pass
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    return value
+
+
 @dataclass
 class Finding:
     source: str

@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from auditlib.findings import Finding
+from auditlib.findings import CONTRACT_KEYS, Finding, plain
 
 DEFAULT_PATH = Path("outputs") / "audit.db"
 STATUSES = ("confirmed", "dismissed")
@@ -40,19 +40,8 @@ _APPLICATION_ID = 0x41554454  # "AUDT"
 _SCHEMA_VERSION = 1
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
-_FINDING_FIELDS = (
-    "id",
-    "source",
-    "agency",
-    "year",
-    "rule",
-    "severity",
-    "location",
-    "message",
-    "evidence",
-    "expected",
-    "actual",
-)
+# The stored fields: the finding's id and the contract's keys.
+_FINDING_FIELDS = ("id", *CONTRACT_KEYS)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS findings (
@@ -112,16 +101,8 @@ def _os_user() -> str:
 
 
 def _clean(value: Any) -> Any:
-    """pandas missing values (NaN, NA, NaT) become NULL; numpy scalars become Python ones."""
-    if value is None:
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if hasattr(value, "item"):
-        value = value.item()
+    """A value for SQLite: :func:`~auditlib.findings.plain`, and whole floats as integers."""
+    value = plain(value)
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
     return value
