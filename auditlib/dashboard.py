@@ -29,8 +29,8 @@ from auditlib.findings import SEVERITIES
 from auditlib.report import Report
 from auditlib.summary import (  # noqa: F401  (re-exported: the dashboard's data vocabulary)
     OUTCOMES,
-    _outcome_of,
     agency_label,
+    agency_outcomes,
     canonical_agencies,
     outcome_mix,
     prepare,
@@ -273,7 +273,6 @@ def fig_severity(ov: Overview):
 
 
 def fig_rules(ov: Overview):
-
     d = ov.by_rule
     fig = _figure()
     for sev in SEVERITIES:
@@ -341,7 +340,6 @@ def _agency_year(df: pd.DataFrame) -> list[str]:
 
 
 def fig_volumes(mix: pd.DataFrame):
-
     grouped = len(mix) > MAX_BARS
     d = by_region(mix).dropna(subset=["new_received"])
     fig = _figure()
@@ -356,7 +354,6 @@ def fig_volumes(mix: pd.DataFrame):
 
 
 def fig_outcomes(mix: pd.DataFrame, percent: bool = True):
-
     names = [n for n, _ in OUTCOMES]
     grouped = len(mix) > MAX_BARS
     d = by_region(mix)
@@ -378,7 +375,6 @@ def fig_outcomes(mix: pd.DataFrame, percent: bool = True):
 
 
 def fig_review(progress: pd.DataFrame | None):
-
     colors = {"open": "#9e9e9e", "confirmed": "#d62728", "dismissed": "#2ca02c", "resolved": "#1f77b4"}
     fig = _figure()
     if progress is not None:
@@ -390,16 +386,6 @@ def fig_review(progress: pd.DataFrame | None):
             textposition="auto",
         )
     return _layout(fig, "审核进度 (review progress)", height=300)
-
-
-def agency_outcomes(report: Report) -> dict[str, float | None]:
-    """One report's 表三 outcome totals (总计 column) by outcome group; a group of blank cells is None."""
-    t3 = report.tables["table3"]
-    out: dict[str, float | None] = {}
-    for name, _ in OUTCOMES:
-        vals = [v for (rk, ck), v in t3.values.items() if ck == "total" and _outcome_of(rk) == name and v is not None]
-        out[name] = sum(vals) if vals else None
-    return out
 
 
 def fig_agency_table3(reports: Sequence[Report]):

@@ -88,7 +88,7 @@ def agency_label(report: Report | Unreadable, mapping: dict | None = None) -> st
 
 
 def report_frame(reports: Sequence[Report | Unreadable], mapping: dict | None = None) -> pd.DataFrame:
-    """One row per input file: source, agency (canonical), year, region, format, readable."""
+    """One row per input file: source, agency (canonical), year, region, readable."""
     rows = []
     for r in reports:
         ok = isinstance(r, Report)
@@ -99,11 +99,10 @@ def report_frame(reports: Sequence[Report | Unreadable], mapping: dict | None = 
                 "agency": agency,
                 "year": r.meta.year if ok else None,
                 "region": region_of(agency) if ok else "其他",
-                "format": r.format if ok else None,
                 "readable": ok,
             }
         )
-    df = pd.DataFrame(rows, columns=["source", "agency", "year", "region", "format", "readable"])
+    df = pd.DataFrame(rows, columns=["source", "agency", "year", "region", "readable"])
     df["year"] = df["year"].astype("Int64")
     return df
 
@@ -127,6 +126,16 @@ def _outcome_of(row: str) -> str | None:
             if row == p or (p.endswith("_") and row.startswith(p)):
                 return name
     return None
+
+
+def agency_outcomes(report: Report) -> dict[str, float | None]:
+    """One report's 表三 outcome totals (总计 column) by outcome group; a group of blank cells is None."""
+    t3 = report.tables["table3"]
+    out: dict[str, float | None] = {}
+    for name, _ in OUTCOMES:
+        vals = [v for (rk, ck), v in t3.values.items() if ck == "total" and _outcome_of(rk) == name and v is not None]
+        out[name] = sum(vals) if vals else None
+    return out
 
 
 def table3_totals(reports: Iterable[Report | Unreadable]) -> pd.DataFrame:
