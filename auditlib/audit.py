@@ -9,8 +9,7 @@ from auditlib.corpus import Unreadable
 from auditlib.findings import Finding
 from auditlib.report import Report
 from auditlib.rules import Context, load_all
-
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+from auditlib.vocab import severity_rank
 
 
 def unreadable_finding(u: Unreadable) -> Finding:
@@ -68,6 +67,6 @@ def audit(
     findings: list[Finding] = []
     for item in items:
         fs = by_source.get(item.source, [])
-        fs.sort(key=lambda f: SEVERITY_ORDER.get(f.severity, 3))
+        fs.sort(key=lambda f: severity_rank(f.severity))
         findings.extend(fs)
     return findings

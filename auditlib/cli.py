@@ -11,6 +11,7 @@ import click
 
 from auditlib.corpus import Unreadable, iter_reports
 from auditlib.report import Report
+from auditlib.vocab import SEVERITY
 
 
 def _emit(obj: dict) -> None:
@@ -91,7 +92,6 @@ def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
     by_source: dict[str, list] = {}
     for f in findings:
         by_source.setdefault(f.source, []).append(f)
-    icons = {"error": "✗", "warning": "⚠", "info": "ℹ"}
     for item in items:
         fs = by_source.get(item.source, [])
         head = item.source
@@ -99,7 +99,7 @@ def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
             head += f"  {item.meta.agency or '（未知机关）'} {item.meta.year or ''}"
         click.echo(f"{head}  — {len(fs)} 项发现" if fs else f"{head}  — 未发现问题")
         for f in fs:
-            click.echo(f"  {icons.get(f.severity, '-')} {f.rule:<20} {f.location}")
+            click.echo(f"  {SEVERITY[f.severity].icon if f.severity in SEVERITY else '-'} {f.rule:<20} {f.location}")
             click.echo(f"      {f.message}")
             if f.evidence:
                 click.echo(f"      原文：{f.evidence[:160]}")

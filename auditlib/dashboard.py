@@ -11,7 +11,6 @@ from data as text, not markup.
 
 from __future__ import annotations
 
-import html
 import os
 import secrets
 import socket
@@ -25,7 +24,6 @@ from typing import Any
 
 import pandas as pd
 
-from auditlib.findings import SEVERITIES
 from auditlib.report import Report
 from auditlib.summary import (  # noqa: F401  (re-exported: the dashboard's data vocabulary)
     OUTCOMES,
@@ -38,6 +36,8 @@ from auditlib.summary import (  # noqa: F401  (re-exported: the dashboard's data
     report_frame,
     reports_only,
 )
+from auditlib.view import esc as _esc
+from auditlib.vocab import REVIEW_STATUSES, SEVERITIES, SEVERITY, SEVERITY_ZH, STATUS, severity_zh, status_zh
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "notebooks" / "dashboard.ipynb"
@@ -45,27 +45,16 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 GUARD = "auditlib.voila_guard.WidgetOnlyConnection"
 REFILL_DELAY = 10.0
 
-SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
-SEVERITY_COLOR = {"error": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
-REVIEW_ZH = {"open": "待审核", "confirmed": "已确认", "dismissed": "已驳回", "resolved": "已解决"}
-REVIEW_STATUSES = tuple(REVIEW_ZH)
+
+
+def esc(value: Any) -> str:
+    """HTML-escaped text; a missing label shows as a dash, as everywhere in the dashboard."""
+    return _esc(value, blank="—")
 
 
 def now() -> str:
     """Local time, to the second, as the dashboard prints it."""
     return time.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def esc(text: Any) -> str:
-    """Escape anything for HTML; missing values become an em dash."""
-    if text is None:
-        return "—"
-    try:
-        if pd.isna(text):
-            return "—"
-    except (TypeError, ValueError):
-        pass
-    return html.escape(str(text), quote=True)
 
 
 # ------------------------------------------------------------------ overview
@@ -152,7 +141,7 @@ def review_progress(status_df: pd.DataFrame | None) -> pd.DataFrame | None:
     return pd.DataFrame(
         {
             "status": list(REVIEW_STATUSES),
-            "状态": [REVIEW_ZH[s] for s in REVIEW_STATUSES],
+            "状态": [STATUS[s].zh for s in REVIEW_STATUSES],
             "count": [int(counts.get(s, 0)) for s in REVIEW_STATUSES],
         }
     )
@@ -264,7 +253,7 @@ def fig_severity(ov: Overview):
         go.Bar(
             x=d["级别"],
             y=d["count"],
-            marker_color=[SEVERITY_COLOR[s] for s in d["severity"]],
+            marker_color=[SEVERITY[s].colour for s in d["severity"]],
             text=d["count"],
             textposition="auto",
         )
@@ -283,7 +272,7 @@ def fig_rules(ov: Overview):
                 x=part["count"],
                 orientation="h",
                 name=SEVERITY_ZH[sev],
-                marker_color=SEVERITY_COLOR[sev],
+                marker_color=SEVERITY[sev].colour,
             )
     fig.update_layout(barmode="stack", yaxis={"autorange": "reversed"})
     return _layout(fig, "按规则的发现数 (findings by rule)", height=max(320, 26 * len(d) + 90))
@@ -375,13 +364,12 @@ def fig_outcomes(mix: pd.DataFrame, percent: bool = True):
 
 
 def fig_review(progress: pd.DataFrame | None):
-    colors = {"open": "#9e9e9e", "confirmed": "#d62728", "dismissed": "#2ca02c", "resolved": "#1f77b4"}
     fig = _figure()
     if progress is not None:
         fig.add_bar(
             x=progress["状态"],
             y=progress["count"],
-            marker_color=[colors[s] for s in progress["status"]],
+            marker_color=[STATUS[s].colour for s in progress["status"]],
             text=progress["count"],
             textposition="auto",
         )
@@ -470,13 +458,13 @@ def findings_html(df: pd.DataFrame) -> str:
             exp_act = f"{_fmt(f.get('expected'))} / {_fmt(f.get('actual'))}"
         parts.append(
             "<tr>"
-            f'<td class="adash-sev-{esc(sev)}">{esc(SEVERITY_ZH.get(sev, sev))}</td>'
+            f'<td class="adash-sev-{esc(sev)}">{esc(severity_zh(sev))}</td>'
             f"<td>{esc(f.get('rule'))}</td>"
             f"<td>{esc(f.get('location'))}</td>"
             f"<td>{esc(f.get('message'))}</td>"
             f"<td>{exp_act}</td>"
             f'<td><div class="adash-ev">{esc(f.get("evidence") or "")}</div></td>'
-            f"<td>{esc(REVIEW_ZH.get(status, status))}{('：' + esc(note)) if note else ''}</td>"
+            f"<td>{esc(status_zh(status))}{('：' + esc(note)) if note else ''}</td>"
             "</tr>"
         )
     parts.append("</table>")

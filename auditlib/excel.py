@@ -26,16 +26,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from auditlib.findings import plain
 from auditlib.layouts import TABLE_NAMES
+from auditlib.vocab import SEVERITY, severity_zh, status_zh, worst
 
-SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
-STATUS_ZH = {"open": "待审核", "confirmed": "已确认", "dismissed": "已驳回", "resolved": "已解决"}
-# Excel's own "bad / neutral / note" palette, so the meaning reads at a glance.
-SEVERITY_FILL = {
-    "error": PatternFill("solid", fgColor="FFC7CE"),
-    "warning": PatternFill("solid", fgColor="FFEB9C"),
-    "info": PatternFill("solid", fgColor="DDEBF7"),
-}
-_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+# Excel's own "bad / neutral / note" palette (vocab's fills), so the meaning reads at a glance.
+SEVERITY_FILL = {k: PatternFill("solid", fgColor=s.fill.lstrip("#")) for k, s in SEVERITY.items()}
 _NA_FILL = PatternFill("solid", fgColor="EDEDED")
 _HEAD_FONT = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="D9D9D9")
@@ -129,10 +123,6 @@ def _header(ws: Worksheet, row: int, labels: Iterable[str]) -> None:
         c.alignment = _WRAP
 
 
-def _worst(severities: Iterable[str]) -> str:
-    return min(severities, key=lambda s: _SEVERITY_RANK.get(s, 9))
-
-
 # ---------------------------------------------------------------- agency workbook
 def _cell_findings(findings: pd.DataFrame) -> dict[tuple[str, str, str | None, str | None], list[dict]]:
     """Findings by the cell they point at: (source, table, row, column); row/column None = wider."""
@@ -155,7 +145,7 @@ def _note(fs: list[dict]) -> Comment:
 
 
 def _mark(cell: Any, fs: list[dict]) -> None:
-    cell.fill = SEVERITY_FILL.get(_worst(f["severity"] for f in fs), SEVERITY_FILL["warning"])
+    cell.fill = SEVERITY_FILL.get(worst(f["severity"] for f in fs), SEVERITY_FILL["warning"])
     cell.comment = _note(fs)
 
 
@@ -214,13 +204,13 @@ def _findings_sheet(ws: Worksheet, findings: pd.DataFrame) -> None:
         status = f.get("review_status") or "open"
         values = [
             f.get("rule"),
-            SEVERITY_ZH.get(str(f.get("severity")), f.get("severity")),
+            severity_zh(f.get("severity")),
             f.get("location"),
             f.get("expected"),
             f.get("actual"),
             f.get("message"),
             f.get("evidence"),
-            STATUS_ZH.get(str(status), status),
+            status_zh(status),
             f.get("review_note"),
             f.get("year"),
             f.get("reviewer"),
@@ -278,13 +268,13 @@ def write_review_workbook(path: str | os.PathLike[str], reviewed: pd.DataFrame) 
             f.get("agency"),
             f.get("year"),
             f.get("rule"),
-            SEVERITY_ZH.get(str(f.get("severity")), f.get("severity")),
+            severity_zh(f.get("severity")),
             f.get("location"),
             f.get("expected"),
             f.get("actual"),
             f.get("message"),
             f.get("evidence"),
-            STATUS_ZH.get(str(status), status),
+            status_zh(status),
             f.get("note"),
             f.get("who"),
             f.get("decided_at"),

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-SEVERITIES = ("error", "warning", "info")
+from auditlib.vocab import SEVERITIES
 
 # The contract's keys, in the contract's order.
 CONTRACT_KEYS = (

@@ -29,10 +29,10 @@ from typing import Any
 import pandas as pd
 
 from auditlib.findings import CONTRACT_KEYS, Finding, plain
+from auditlib.vocab import DECISIONS
 
 DEFAULT_PATH = Path("outputs") / "audit.db"
-STATUSES = ("confirmed", "dismissed")
-REVIEW_STATUSES = ("open", "confirmed", "dismissed", "resolved")
+STATUSES = DECISIONS
 
 # Marks the file as ours, so that some other program's SQLite file is refused
 # instead of having our tables added to it.

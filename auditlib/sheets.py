@@ -3,9 +3,8 @@
 :func:`run_sheets` parses and audits the whole folder once, records the findings
 in the review database, then runs ``notebooks/audit_sheet.ipynb`` through
 papermill once per agency, several at a time. The helpers above it (which
-reports belong to an agency, the styled tables, the highlighted narrative, the
-charts) are what the notebook and the :mod:`auditlib.stepper` display, so that
-both show a report the same way.
+reports belong to an agency, the charts) are what the notebook shows; the styled
+tables and highlighted text it shares with the stepper live in :mod:`auditlib.view`.
 
 Report text is untrusted. Everything shown as HTML is escaped with
 :func:`html.escape` (or pandas' ``escape="html"``) before any markup is added.
@@ -15,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import html
 import json
 import os
 import pickle
@@ -34,18 +32,13 @@ from typing import Any
 import pandas as pd
 
 from auditlib.agencies import agency_key, resolve
-from auditlib.excel import SEVERITY_ZH, STATUS_ZH, atomic_path
+from auditlib.excel import atomic_path
+from auditlib.view import esc, number
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "audit_sheet.ipynb"
 SHEET_NOTEBOOK = "audit_sheet.ipynb"
 SHEET_HTML = "audit_sheet.html"
 SHEET_XLSX = "findings.xlsx"
-TABLES = {"table2": "表二", "table3": "表三", "table4": "表四"}
-SEVERITY_CSS = {"error": "#FFC7CE", "warning": "#FFEB9C", "info": "#DDEBF7"}
-_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
-_NA_CSS = "background-color: #F2F2F2; color: #999999"
-_CELL_CSS = "border: 1px solid #BFBFBF; padding: 2px 6px; text-align: right"
-_LABEL_CSS = "border: 1px solid #BFBFBF; padding: 2px 6px; text-align: left; font-weight: normal"
 
 
 # ================================================================= agencies
@@ -173,280 +166,6 @@ def write_payloads(
     return paths
 
 
-# ================================================================= text → HTML
-def esc(value: Any) -> str:
-    """Escaped text, with NA shown as empty."""
-    if value is None:
-        return ""
-    with contextlib.suppress(TypeError, ValueError):
-        if pd.isna(value):
-            return ""
-    return html.escape(str(value), quote=True)
-
-
-_SPLIT = re.compile(r"[｜|\n]+|空白行[：:]|[、，；。]")
-
-
-def evidence_fragments(evidence: str | None, min_len: int = 4) -> list[str]:
-    """The pieces of an evidence string worth looking for in the text, longest first."""
-    if not evidence:
-        return []
-    whole = evidence.strip()
-    parts = [whole] + [p.strip() for p in _SPLIT.split(whole)]
-    seen: dict[str, None] = {}
-    for p in parts:
-        if len(re.sub(r"\s", "", p)) >= min_len and p != "（空）":
-            seen.setdefault(p, None)
-    return sorted(seen, key=len, reverse=True)
-
-
-def _pattern(fragment: str) -> re.Pattern[str]:
-    # Text files break lines and pad with spaces anywhere; match across white space.
-    chars = [re.escape(ch) for ch in fragment if not ch.isspace()]
-    return re.compile(r"\s*".join(chars))
-
-
-def find_spans(text: str, needles: Iterable[str], limit: int = 50) -> list[tuple[int, int]]:
-    """Non-overlapping (start, end) of the needles in ``text``, in order."""
-    spans: list[tuple[int, int]] = []
-    for n in needles:
-        if not n or not n.strip():
-            continue
-        for m in _pattern(n).finditer(text):
-            if m.end() > m.start():
-                spans.append((m.start(), m.end()))
-            if len(spans) >= limit:
-                break
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for s, e in spans:
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
-        else:
-            merged.append((s, e))
-    return merged
-
-
-def highlight(text: str, needles: Iterable[str] = (), spans: Sequence[tuple[int, int]] | None = None) -> str:
-    """``text`` escaped, with the needles (or spans) wrapped in ``<mark>``.
-
-    Escaping is done piece by piece, so a mark never falls inside an entity
-    and nothing of the text can become markup.
-    """
-    if spans is None:
-        spans = find_spans(text, needles)
-    out: list[str] = []
-    pos = 0
-    for s, e in spans:
-        out.append(html.escape(text[pos:s]))
-        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
-        pos = e
-    out.append(html.escape(text[pos:]))
-    return "".join(out)
-
-
-def narrative_excerpt(text: str, evidence: str | None, context: int = 180) -> str | None:
-    """The stretch of ``text`` around the evidence, escaped and highlighted; None if not found."""
-    spans = find_spans(text, evidence_fragments(evidence))
-    if not spans:
-        return None
-    start = max(0, spans[0][0] - context)
-    end = min(len(text), spans[0][1] + context)
-    # Take in further matches close to the first, up to a readable length.
-    for s, e in spans[1:]:
-        if s < end and e - start < 6 * context:
-            end = min(len(text), max(end, e + context // 2))
-    # Start and end at line breaks when one is near, so paragraphs read whole.
-    nl = text.rfind("\n", start, spans[0][0])
-    if nl != -1:
-        start = nl + 1
-    nl = text.find("\n", max(end - context // 3, spans[0][1]), end)
-    if nl != -1:
-        end = nl
-    inside = [(max(s, start) - start, min(e, end) - start) for s, e in spans if s < end and e > start]
-    body = highlight(text[start:end], spans=inside)
-    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
-
-
-# ================================================================= tables
-def _cell_findings(findings: pd.DataFrame | None, source: str, table: str) -> dict[tuple[str | None, str | None], str]:
-    """(row, column) → worst severity of the findings on that cell; None = whole row/table."""
-    out: dict[tuple[str | None, str | None], str] = {}
-    if findings is None or findings.empty:
-        return out
-    sel = findings[(findings["source"].astype(str) == source) & (findings["table"] == table)]
-    for f in sel.to_dict("records"):
-        row = f["row"] if isinstance(f.get("row"), str) else None
-        col = f["column"] if isinstance(f.get("column"), str) else None
-        sev = str(f.get("severity"))
-        old = out.get((row, col))
-        if old is None or _SEVERITY_RANK.get(sev, 9) < _SEVERITY_RANK.get(old, 9):
-            out[(row, col)] = sev
-    return out
-
-
-def table_display(report: Any, table: str) -> pd.DataFrame:
-    """The table as shown: numbers, ``（空）`` for a blank cell, the printed text of an
-    unreadable one, and ``None`` where the official format has no such cell."""
-    df = getattr(report, table)
-    pt = report.tables[table]
-    lay = pt.layout
-    data = []
-    for row_key, _label in df.index:
-        own = {c.key for c in lay.row(row_key).columns}
-        line: list[Any] = []
-        for col_key, _ in df.columns:
-            v = df.loc[(row_key, _label), (col_key, _)]
-            if col_key not in own:
-                line.append(None)
-            elif v is None or pd.isna(v):
-                raw = (pt.raw.get((row_key, col_key)) or "").strip()
-                line.append(raw if raw else "（空）")
-            else:
-                v = v.item() if hasattr(v, "item") else v
-                line.append(int(v) if isinstance(v, float) and v.is_integer() else v)
-        data.append(line)
-    out = pd.DataFrame(data, index=df.index, columns=df.columns, dtype=object)
-    # The level names ("key", "label") would show as an extra header row.
-    out.index.names = [None] * out.index.nlevels
-    out.columns.names = [None] * out.columns.nlevels
-    return out
-
-
-def styled_table(report: Any, table: str, findings: pd.DataFrame | None = None, uuid: str | None = None) -> Any:
-    """A pandas Styler of the report's table, cells behind findings filled by severity."""
-    disp = table_display(report, table)
-    marks = _cell_findings(findings, report.source, table)
-    lay = report.tables[table].layout
-    keys_r = [k for k, _ in disp.index]
-    keys_c = [k for k, _ in disp.columns]
-
-    def paint(_: pd.DataFrame) -> pd.DataFrame:
-        css = pd.DataFrame("", index=disp.index, columns=disp.columns)
-        for i, rk in enumerate(keys_r):
-            own = {c.key for c in lay.row(rk).columns}
-            for j, ck in enumerate(keys_c):
-                if ck not in own:
-                    css.iat[i, j] = _NA_CSS
-                    continue
-                sev = marks.get((rk, ck)) or marks.get((rk, None)) or marks.get((None, None))
-                if sev:
-                    css.iat[i, j] = f"background-color: {SEVERITY_CSS.get(sev, '#FFEB9C')}; font-weight: bold"
-        return css
-
-    title = f"{report.meta.agency or ''} {report.meta.year or ''}年度 {lay.title}"
-    st = (
-        disp.style.format(escape="html", na_rep="")
-        .format_index(escape="html", axis=0)
-        .format_index(escape="html", axis=1)
-        .hide(axis=0, level=0)
-        .hide(axis=1, level=0)
-        .apply(paint, axis=None)
-        .set_caption(html.escape(title))
-        .set_table_styles(
-            [
-                {"selector": "td", "props": _CELL_CSS},
-                {"selector": "th", "props": _LABEL_CSS},
-                {"selector": "caption", "props": "caption-side: top; font-weight: bold; text-align: left"},
-                {"selector": "", "props": "border-collapse: collapse"},
-            ]
-        )
-    )
-    if uuid:
-        st = st.set_uuid(uuid)
-    return st
-
-
-def reports_frame(reports: Iterable[Any]) -> pd.DataFrame:
-    """One row per report: what was read of its metadata."""
-    rows = []
-    for r in reports:
-        m = r.meta
-        rows.append(
-            {
-                "年度": m.year,
-                "来源文件": r.source,
-                "格式": f"{r.format}版" if r.format else "未识别",
-                "标题": m.title,
-                "落款日期": m.signed_on.isoformat() if m.signed_on else None,
-                "发布日期": m.published_on.isoformat() if m.published_on else None,
-                "章节": "".join(r.sections) or "无",
-                "解析提示": len(r.warnings),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def findings_view(findings: pd.DataFrame) -> pd.DataFrame:
-    """Findings with their review columns, in Chinese, for display."""
-    cols = {
-        "year": "年度",
-        "severity": "严重程度",
-        "rule": "规则",
-        "location": "位置",
-        "message": "说明",
-        "expected": "预期",
-        "actual": "实际",
-        "evidence": "原文证据",
-        "review_status": "审核状态",
-        "review_note": "审核备注",
-        "reviewer": "审核人",
-        "reviewed_at": "审核时间",
-    }
-    df = findings.copy()
-    for c in cols:
-        if c not in df.columns:
-            df[c] = "open" if c == "review_status" else None
-    out = df[list(cols)].rename(columns=cols).astype(object)
-    for c in ("预期", "实际"):
-        out[c] = out[c].map(_number_text)
-    out["严重程度"] = df["severity"].astype(str).map(lambda s: SEVERITY_ZH.get(s, s)).to_numpy()
-    out["审核状态"] = df["review_status"].astype(str).map(lambda s: STATUS_ZH.get(s, s)).to_numpy()
-    out.index = df["id"].astype(str) if "id" in df.columns else out.index
-    out.index.name = "编号"
-    return out
-
-
-def _number_text(v: Any) -> str | None:
-    n = _num(v) if not isinstance(v, str) else None
-    if n is None:
-        return None if not isinstance(v, str) else v
-    return str(int(n)) if n.is_integer() else f"{n:g}"
-
-
-def styled_findings(findings: pd.DataFrame) -> Any:
-    view = findings_view(findings)
-    sev_color = {SEVERITY_ZH[k]: v for k, v in SEVERITY_CSS.items()}
-    status_color = {"已确认": "#C6EFCE", "已驳回": "#E7E6E6", "已解决": "#DDEBF7"}
-
-    def paint(df: pd.DataFrame) -> pd.DataFrame:
-        css = pd.DataFrame("", index=df.index, columns=df.columns)
-        for i in range(len(df)):
-            s = df.iat[i, df.columns.get_loc("严重程度")]
-            css.iat[i, df.columns.get_loc("严重程度")] = f"background-color: {sev_color.get(s, '')}"
-            st = df.iat[i, df.columns.get_loc("审核状态")]
-            if st in status_color:
-                css.iat[i, df.columns.get_loc("审核状态")] = f"background-color: {status_color[st]}"
-        return css
-
-    return (
-        view.style.format(escape="html", na_rep="")
-        .format_index(escape="html", axis=0)
-        .apply(paint, axis=None)
-        .set_table_styles(
-            [
-                {
-                    "selector": "td",
-                    "props": "white-space: pre-wrap; vertical-align: top; text-align: left; "
-                    "border: 1px solid #D9D9D9; padding: 2px 6px; max-width: 32em",
-                },
-                {"selector": "th", "props": "text-align: left; border: 1px solid #D9D9D9; padding: 2px 6px"},
-                {"selector": "", "props": "border-collapse: collapse"},
-            ]
-        )
-    )
-
-
 # ================================================================= figures
 OUTCOME_GROUPS: dict[str, tuple[str, ...]] = {
     "予以公开": ("granted",),
@@ -470,15 +189,6 @@ def _group_of(row_key: str) -> str | None:
     return None
 
 
-def _num(v: Any) -> float | None:
-    if v is None:
-        return None
-    with contextlib.suppress(TypeError, ValueError):
-        if pd.isna(v):
-            return None
-    return float(v)
-
-
 def outcome_frame(reports: Iterable[Any]) -> pd.DataFrame:
     """表三 results (总计 column) grouped as 予以公开 … 其他处理: year, source, group, count."""
     rows = []
@@ -487,7 +197,7 @@ def outcome_frame(reports: Iterable[Any]) -> pd.DataFrame:
         sums: dict[str, float] = dict.fromkeys(OUTCOME_GROUPS, 0.0)
         for row in pt.layout.rows:
             g = _group_of(row.key)
-            v = _num(pt.get(row.key, "total"))
+            v = number(pt.get(row.key, "total"))
             if g and v is not None:
                 sums[g] += v
         for g, v in sums.items():
@@ -510,7 +220,7 @@ def yearly_frame(reports: Iterable[Any]) -> pd.DataFrame:
     rows = []
     for r in reports:
         for (t, rk, ck), name in YEARLY_FIGURES.items():
-            rows.append({"year": r.meta.year, "figure": name, "value": _num(r.value(t, rk, ck))})
+            rows.append({"year": r.meta.year, "figure": name, "value": number(r.value(t, rk, ck))})
     return pd.DataFrame(rows, columns=["year", "figure", "value"])
 
 
@@ -520,10 +230,10 @@ def corpus_frame(items: Iterable[Any]) -> pd.DataFrame:
     canon = resolve(r.meta.agency for r in reports)
     rows = []
     for r in reports:
-        received = _num(r.value("table3", "new_received", "total"))
-        handled = _num(r.value("table3", "total_handled", "total"))
+        received = number(r.value("table3", "new_received", "total"))
+        handled = number(r.value("table3", "total_handled", "total"))
         granted = sum(
-            v for v in (_num(r.value("table3", k, "total")) for k in ("granted", "partially_granted")) if v is not None
+            v for v in (number(r.value("table3", k, "total")) for k in ("granted", "partially_granted")) if v is not None
         )
         share = 1 - granted / handled if handled else None
         rows.append(
@@ -590,7 +300,7 @@ def peer_chart(peers: pd.DataFrame | Iterable[Any], agency: str) -> Any:
     key = resolve([*(a for a in df["agency"] if a), agency]).get(agency, agency_key(agency))
     df["mine"] = df["key"] == key
     df["label"] = [
-        f"{_plain(a)} {int(y) if _num(y) is not None else ''}" for a, y in zip(df["agency"], df["year"], strict=True)
+        f"{_plain(a)} {int(y) if number(y) is not None else ''}" for a, y in zip(df["agency"], df["year"], strict=True)
     ]
     df = df.sort_values("received", ascending=False, na_position="last")
     colors = ["#C00000" if m else "#9DC3E6" for m in df["mine"]]

@@ -17,15 +17,13 @@ from typing import Any
 
 import pandas as pd
 
-from auditlib.excel import SEVERITY_ZH, STATUS_ZH
-from auditlib.findings import SEVERITIES
 from auditlib.review import ReviewStore
-from auditlib.sheets import SEVERITY_CSS, esc, narrative_excerpt, styled_table
+from auditlib.view import SEVERITY_CSS, esc, narrative_excerpt, styled_table
+from auditlib.vocab import SEVERITIES, STATUS, STATUS_ZH, severity_zh, status_zh
 
 FILTERS = ("agency", "year", "rule", "severity", "status")
 _FILTER_LABELS = {"agency": "机关", "year": "年度", "rule": "规则", "severity": "严重程度", "status": "审核状态"}
 _COLUMN = {"agency": "agency", "year": "year", "rule": "rule", "severity": "severity", "status": "review_status"}
-_STATUS_CSS = {"open": "#FFFFFF", "confirmed": "#C6EFCE", "dismissed": "#E7E6E6", "resolved": "#DDEBF7"}
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -192,10 +190,10 @@ class Stepper:
         parts = [
             "<div class='auditlib-stepper' style='font-size: 14px; line-height: 1.6'>",
             f"<div><b>{esc(self.counter)}</b> · "
-            f"<span style='background:{SEVERITY_CSS.get(sev, '#EEE')}; padding: 0 6px'>{esc(SEVERITY_ZH.get(sev, sev))}</span> · "
+            f"<span style='background:{SEVERITY_CSS.get(sev, '#EEE')}; padding: 0 6px'>{esc(severity_zh(sev))}</span> · "
             f"<code>{esc(cur.get('rule'))}</code> · "
-            f"<span style='background:{_STATUS_CSS.get(status, '#FFF')}; padding: 0 6px; border: 1px solid #CCC'>"
-            f"{esc(STATUS_ZH.get(status, status))}</span></div>",
+            f"<span style='background:{STATUS[status].fill if status in STATUS else '#FFF'}; padding: 0 6px; border: 1px solid #CCC'>"
+            f"{esc(status_zh(status))}</span></div>",
             f"<h4 style='margin: 6px 0'>{esc(cur.get('agency') or '（未知机关）')} {esc(cur.get('year'))}年度 — "
             f"{esc(cur.get('location'))}</h4>",
             f"<p>{esc(cur.get('message'))}</p>",
@@ -249,7 +247,7 @@ class Stepper:
         for name in FILTERS:
             labels = [
                 (
-                    STATUS_ZH[v] if name == "status" else SEVERITY_ZH.get(v, str(v)) if name == "severity" else str(v),
+                    STATUS_ZH[v] if name == "status" else severity_zh(str(v)) if name == "severity" else str(v),
                     str(v),
                 )
                 for v in opts[name]

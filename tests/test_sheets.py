@@ -23,13 +23,13 @@ from auditlib.sheets import (
     agency_groups,
     agency_reports,
     corpus_frame,
-    highlight,
     load_audit,
     load_peers,
     run_sheets,
     safe_dirname,
     write_payloads,
 )
+from auditlib.view import highlight
 from tests.conftest import ROOT, SAMPLES
 
 # ---------------------------------------------------------------- fast

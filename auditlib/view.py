@@ -1,0 +1,318 @@
+"""How a report and its findings are shown as HTML: the escaped text with the evidence
+highlighted, the styled tables with the cells behind findings filled, the findings list.
+
+Both the papermill sheets (:mod:`auditlib.sheets`) and the JupyterLab stepper
+(:mod:`auditlib.stepper`) display reports with these, so both show a report the same
+way and the stepper needn't import the batch runner.
+
+Report text is untrusted. Everything shown as HTML is escaped with
+:func:`html.escape` (or pandas' ``escape="html"``) before any markup is added.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from auditlib.vocab import SEVERITY, SEVERITY_ZH, STATUS, severity_rank, severity_zh, status_zh
+
+if TYPE_CHECKING:
+    from auditlib.report import Report
+
+TABLES = {"table2": "表二", "table3": "表三", "table4": "表四"}
+SEVERITY_CSS = {k: s.fill for k, s in SEVERITY.items()}
+_NA_CSS = "background-color: #F2F2F2; color: #999999"
+_CELL_CSS = "border: 1px solid #BFBFBF; padding: 2px 6px; text-align: right"
+_LABEL_CSS = "border: 1px solid #BFBFBF; padding: 2px 6px; text-align: left; font-weight: normal"
+
+
+def number(v: Any) -> float | None:
+    """A cell's value as a float, None when missing."""
+    if v is None:
+        return None
+    with contextlib.suppress(TypeError, ValueError):
+        if pd.isna(v):
+            return None
+    return float(v)
+
+
+# ================================================================= text → HTML
+def esc(value: Any, blank: str = "") -> str:
+    """Any value as HTML-escaped text. A missing value (None, NaN, NA) shows as ``blank``:
+    empty in a table cell, where the cell's outline already shows it; the dashboard passes
+    ``"—"`` for labels, where an empty string would leave nothing to read."""
+    if value is None:
+        return blank
+    with contextlib.suppress(TypeError, ValueError):
+        if pd.isna(value):
+            return blank
+    return html.escape(str(value), quote=True)
+
+
+_SPLIT = re.compile(r"[｜|\n]+|空白行[：:]|[、，；。]")
+
+
+def evidence_fragments(evidence: str | None, min_len: int = 4) -> list[str]:
+    """The pieces of an evidence string worth looking for in the text, longest first."""
+    if not evidence:
+        return []
+    whole = evidence.strip()
+    parts = [whole] + [p.strip() for p in _SPLIT.split(whole)]
+    seen: dict[str, None] = {}
+    for p in parts:
+        if len(re.sub(r"\s", "", p)) >= min_len and p != "（空）":
+            seen.setdefault(p, None)
+    return sorted(seen, key=len, reverse=True)
+
+
+def _pattern(fragment: str) -> re.Pattern[str]:
+    # Text files break lines and pad with spaces anywhere; match across white space.
+    chars = [re.escape(ch) for ch in fragment if not ch.isspace()]
+    return re.compile(r"\s*".join(chars))
+
+
+def find_spans(text: str, needles: Iterable[str], limit: int = 50) -> list[tuple[int, int]]:
+    """Non-overlapping (start, end) of the needles in ``text``, in order."""
+    spans: list[tuple[int, int]] = []
+    for n in needles:
+        if not n or not n.strip():
+            continue
+        for m in _pattern(n).finditer(text):
+            if m.end() > m.start():
+                spans.append((m.start(), m.end()))
+            if len(spans) >= limit:
+                break
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def highlight(text: str, needles: Iterable[str] = (), spans: Sequence[tuple[int, int]] | None = None) -> str:
+    """``text`` escaped, with the needles (or spans) wrapped in ``<mark>``.
+
+    Escaping is done piece by piece, so a mark never falls inside an entity
+    and nothing of the text can become markup.
+    """
+    if spans is None:
+        spans = find_spans(text, needles)
+    out: list[str] = []
+    pos = 0
+    for s, e in spans:
+        out.append(html.escape(text[pos:s]))
+        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        pos = e
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def narrative_excerpt(text: str, evidence: str | None, context: int = 180) -> str | None:
+    """The stretch of ``text`` around the evidence, escaped and highlighted; None if not found."""
+    spans = find_spans(text, evidence_fragments(evidence))
+    if not spans:
+        return None
+    start = max(0, spans[0][0] - context)
+    end = min(len(text), spans[0][1] + context)
+    # Take in further matches close to the first, up to a readable length.
+    for s, e in spans[1:]:
+        if s < end and e - start < 6 * context:
+            end = min(len(text), max(end, e + context // 2))
+    # Start and end at line breaks when one is near, so paragraphs read whole.
+    nl = text.rfind("\n", start, spans[0][0])
+    if nl != -1:
+        start = nl + 1
+    nl = text.find("\n", max(end - context // 3, spans[0][1]), end)
+    if nl != -1:
+        end = nl
+    inside = [(max(s, start) - start, min(e, end) - start) for s, e in spans if s < end and e > start]
+    body = highlight(text[start:end], spans=inside)
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+
+
+# ================================================================= tables
+def _cell_findings(findings: pd.DataFrame | None, source: str, table: str) -> dict[tuple[str | None, str | None], str]:
+    """(row, column) → worst severity of the findings on that cell; None = whole row/table."""
+    out: dict[tuple[str | None, str | None], str] = {}
+    if findings is None or findings.empty:
+        return out
+    sel = findings[(findings["source"].astype(str) == source) & (findings["table"] == table)]
+    for f in sel.to_dict("records"):
+        row = f["row"] if isinstance(f.get("row"), str) else None
+        col = f["column"] if isinstance(f.get("column"), str) else None
+        sev = str(f.get("severity"))
+        old = out.get((row, col))
+        if old is None or severity_rank(sev) < severity_rank(old):
+            out[(row, col)] = sev
+    return out
+
+
+def table_display(report: Report, table: str) -> pd.DataFrame:
+    """The table as shown: numbers, ``（空）`` for a blank cell, the printed text of an
+    unreadable one, and ``None`` where the official format has no such cell."""
+    df = getattr(report, table)
+    pt = report.tables[table]
+    lay = pt.layout
+    data = []
+    for row_key, _label in df.index:
+        own = {c.key for c in lay.row(row_key).columns}
+        line: list[Any] = []
+        for col_key, _ in df.columns:
+            v = df.loc[(row_key, _label), (col_key, _)]
+            if col_key not in own:
+                line.append(None)
+            elif v is None or pd.isna(v):
+                raw = (pt.raw.get((row_key, col_key)) or "").strip()
+                line.append(raw if raw else "（空）")
+            else:
+                v = v.item() if hasattr(v, "item") else v
+                line.append(int(v) if isinstance(v, float) and v.is_integer() else v)
+        data.append(line)
+    out = pd.DataFrame(data, index=df.index, columns=df.columns, dtype=object)
+    # The level names ("key", "label") would show as an extra header row.
+    out.index.names = [None] * out.index.nlevels
+    out.columns.names = [None] * out.columns.nlevels
+    return out
+
+
+def styled_table(report: Report, table: str, findings: pd.DataFrame | None = None, uuid: str | None = None) -> Any:
+    """A pandas Styler of the report's table, cells behind findings filled by severity."""
+    disp = table_display(report, table)
+    marks = _cell_findings(findings, report.source, table)
+    lay = report.tables[table].layout
+    keys_r = [k for k, _ in disp.index]
+    keys_c = [k for k, _ in disp.columns]
+
+    def paint(_: pd.DataFrame) -> pd.DataFrame:
+        css = pd.DataFrame("", index=disp.index, columns=disp.columns)
+        for i, rk in enumerate(keys_r):
+            own = {c.key for c in lay.row(rk).columns}
+            for j, ck in enumerate(keys_c):
+                if ck not in own:
+                    css.iat[i, j] = _NA_CSS
+                    continue
+                sev = marks.get((rk, ck)) or marks.get((rk, None)) or marks.get((None, None))
+                if sev:
+                    css.iat[i, j] = f"background-color: {SEVERITY_CSS.get(sev, SEVERITY_CSS['warning'])}; font-weight: bold"
+        return css
+
+    title = f"{report.meta.agency or ''} {report.meta.year or ''}年度 {lay.title}"
+    st = (
+        disp.style.format(escape="html", na_rep="")
+        .format_index(escape="html", axis=0)
+        .format_index(escape="html", axis=1)
+        .hide(axis=0, level=0)
+        .hide(axis=1, level=0)
+        .apply(paint, axis=None)
+        .set_caption(html.escape(title))
+        .set_table_styles(
+            [
+                {"selector": "td", "props": _CELL_CSS},
+                {"selector": "th", "props": _LABEL_CSS},
+                {"selector": "caption", "props": "caption-side: top; font-weight: bold; text-align: left"},
+                {"selector": "", "props": "border-collapse: collapse"},
+            ]
+        )
+    )
+    if uuid:
+        st = st.set_uuid(uuid)
+    return st
+
+
+def reports_frame(reports: Iterable[Report]) -> pd.DataFrame:
+    """One row per report: what was read of its metadata."""
+    rows = []
+    for r in reports:
+        m = r.meta
+        rows.append(
+            {
+                "年度": m.year,
+                "来源文件": r.source,
+                "格式": f"{r.format}版" if r.format else "未识别",
+                "标题": m.title,
+                "落款日期": m.signed_on.isoformat() if m.signed_on else None,
+                "发布日期": m.published_on.isoformat() if m.published_on else None,
+                "章节": "".join(r.sections) or "无",
+                "解析提示": len(r.warnings),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def findings_view(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings with their review columns, in Chinese, for display."""
+    cols = {
+        "year": "年度",
+        "severity": "严重程度",
+        "rule": "规则",
+        "location": "位置",
+        "message": "说明",
+        "expected": "预期",
+        "actual": "实际",
+        "evidence": "原文证据",
+        "review_status": "审核状态",
+        "review_note": "审核备注",
+        "reviewer": "审核人",
+        "reviewed_at": "审核时间",
+    }
+    df = findings.copy()
+    for c in cols:
+        if c not in df.columns:
+            df[c] = "open" if c == "review_status" else None
+    out = df[list(cols)].rename(columns=cols).astype(object)
+    for c in ("预期", "实际"):
+        out[c] = out[c].map(_number_text)
+    out["严重程度"] = df["severity"].astype(str).map(severity_zh).to_numpy()
+    out["审核状态"] = df["review_status"].astype(str).map(status_zh).to_numpy()
+    out.index = df["id"].astype(str) if "id" in df.columns else out.index
+    out.index.name = "编号"
+    return out
+
+
+def _number_text(v: Any) -> str | None:
+    n = number(v) if not isinstance(v, str) else None
+    if n is None:
+        return None if not isinstance(v, str) else v
+    return str(int(n)) if n.is_integer() else f"{n:g}"
+
+
+def styled_findings(findings: pd.DataFrame) -> Any:
+    view = findings_view(findings)
+    sev_color = {SEVERITY_ZH[k]: v for k, v in SEVERITY_CSS.items()}
+    # "open" stays unpainted: only a decision is worth a colour in the sheet.
+    status_color = {s.zh: s.fill for k, s in STATUS.items() if k != "open"}
+
+    def paint(df: pd.DataFrame) -> pd.DataFrame:
+        css = pd.DataFrame("", index=df.index, columns=df.columns)
+        for i in range(len(df)):
+            s = df.iat[i, df.columns.get_loc("严重程度")]
+            css.iat[i, df.columns.get_loc("严重程度")] = f"background-color: {sev_color.get(s, '')}"
+            st = df.iat[i, df.columns.get_loc("审核状态")]
+            if st in status_color:
+                css.iat[i, df.columns.get_loc("审核状态")] = f"background-color: {status_color[st]}"
+        return css
+
+    return (
+        view.style.format(escape="html", na_rep="")
+        .format_index(escape="html", axis=0)
+        .apply(paint, axis=None)
+        .set_table_styles(
+            [
+                {
+                    "selector": "td",
+                    "props": "white-space: pre-wrap; vertical-align: top; text-align: left; "
+                    "border: 1px solid #D9D9D9; padding: 2px 6px; max-width: 32em",
+                },
+                {"selector": "th", "props": "text-align: left; border: 1px solid #D9D9D9; padding: 2px 6px"},
+                {"selector": "", "props": "border-collapse: collapse"},
+            ]
+        )
+    )
