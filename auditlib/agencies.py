@@ -73,10 +73,14 @@ class AgencyYears:
         return prev if prev is not report else None
 
 
-def group_by_agency(reports: Iterable[Any]) -> AgencyYears:
-    """One pass over the corpus: which reports are the same agency, year by year."""
+def group_by_agency(reports: Iterable[Any], names: dict[str, str] | None = None) -> AgencyYears:
+    """One pass over the corpus: which reports are the same agency, year by year.
+
+    ``names`` is the run's :func:`resolve` of these reports' agencies, when it has one.
+    """
     reports = list(reports)
-    names = resolve(r.meta.agency for r in reports)
+    if names is None:
+        names = resolve(r.meta.agency for r in reports)
     years: dict[str, dict[int, Any]] = defaultdict(dict)
     for r in reports:
         if r.meta.agency and r.meta.year:

@@ -41,11 +41,16 @@ def _report_findings(item: Report, chosen: list, ctx: Context, cache: Cache | No
 
 
 def audit(
-    items: Iterable[Report | Unreadable], rules: Iterable[str] | None = None, cache: Cache | None = None
+    items: Iterable[Report | Unreadable],
+    rules: Iterable[str] | None = None,
+    cache: Cache | None = None,
+    agencies: dict[str, str] | None = None,
 ) -> list[Finding]:
     """Every finding for the reports, in report order; unreadable files give INPUT_UNREADABLE.
 
     ``cache`` (only used when all rules run) keeps each report's own findings with its parse.
+    ``agencies`` is the run's resolution of agency names (:func:`auditlib.agencies.resolve`),
+    when the caller has made it already.
     """
     registry = load_all()
     if rules is not None:
@@ -53,7 +58,7 @@ def audit(
     chosen = [registry[r] for r in rules] if rules is not None else list(registry.values())
     items = list(items)
     reports = [r for r in items if isinstance(r, Report)]
-    ctx = Context(reports=reports)
+    ctx = Context(reports=reports, agencies=agencies)
     by_source: dict[str, list[Finding]] = {}
     for item in items:
         if isinstance(item, Unreadable):

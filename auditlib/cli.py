@@ -74,17 +74,12 @@ def _summary(r: Report) -> str:
 @click.option("--no-cache", is_flag=True, help="Parse every file again instead of using the parse cache.")
 def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
     """Parse and audit reports; reports of one agency are audited across years."""
-    from auditlib import summary
-    from auditlib.audit import audit as run_audit
     from auditlib.cache import Cache
+    from auditlib.pipeline import audit_folder
 
-    cache = None if no_cache else Cache()
-    files = summary.snapshot(paths)
-    items = list(iter_reports(paths, cache=cache))
-    findings = run_audit(items, cache=cache)
-    if cache is not None:
-        # The dashboard reads this instead of loading and auditing every report again.
-        summary.save(summary.build(paths, files, items, findings), cache)
+    # With the cache, this also stores the summary the dashboard reads instead of auditing again.
+    run = audit_folder(paths, None if no_cache else Cache())
+    items, findings = run.items, run.findings
     if as_json:
         for f in findings:
             _emit(f.to_json())

@@ -27,12 +27,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from auditlib.agencies import agency_key, resolve
 from auditlib.excel import atomic_path
+
+if TYPE_CHECKING:
+    from auditlib.pipeline import Audited
 from auditlib.view import esc, number
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "audit_sheet.ipynb"
@@ -49,13 +52,16 @@ def _reports(items: Iterable[Any]) -> list[Any]:
     return [r for r in items if isinstance(r, Report)]
 
 
-def agency_groups(items: Iterable[Any]) -> dict[str, tuple[str, list[Any]]]:
+def agency_groups(
+    items: Iterable[Any], agencies: dict[str, str] | None = None
+) -> dict[str, tuple[str, list[Any]]]:
     """The corpus's agencies: canonical key → (display name, its reports by year).
 
     Reports whose agency could not be found are left out (they have no sheet).
+    ``agencies`` is the run's resolution of names (:attr:`auditlib.pipeline.Audited.agencies`).
     """
     reports = _reports(items)
-    canon = resolve(r.meta.agency for r in reports)
+    canon = agencies if agencies is not None else resolve(r.meta.agency for r in reports)
     groups: dict[str, list[Any]] = {}
     for r in reports:
         if r.meta.agency:
@@ -69,11 +75,19 @@ def agency_groups(items: Iterable[Any]) -> dict[str, tuple[str, list[Any]]]:
     return out
 
 
-def agency_reports(items: Iterable[Any], agency: str, years: Iterable[int] | None = None) -> list[Any]:
-    """The reports of ``agency`` (however it is spelt), optionally only some years."""
+def agency_reports(
+    items: Iterable[Any], agency: str, years: Iterable[int] | None = None, agencies: dict[str, str] | None = None
+) -> list[Any]:
+    """The reports of ``agency`` (however it is spelt), optionally only some years.
+
+    ``agencies`` is the run's resolution of names; a spelling it has not seen is resolved here.
+    """
     items = list(items)
     reports = _reports(items)
-    canon = resolve([*(r.meta.agency for r in reports), agency])
+    if agencies is not None and agency in agencies:
+        canon = agencies
+    else:
+        canon = resolve([*(r.meta.agency for r in reports), agency])
     want = canon.get(agency, agency_key(agency))
     mine = [r for r in reports if r.meta.agency and canon[r.meta.agency] == want]
     if years is not None:
@@ -85,33 +99,25 @@ def agency_reports(items: Iterable[Any], agency: str, years: Iterable[int] | Non
 # ================================================================= audit once
 PEERS_FILE = "peers.pkl"
 
-def prepare_audit(reports_dir: str | os.PathLike[str]) -> tuple[list[Any], list[Any]]:
-    """Parse every report under ``reports_dir`` and audit them together."""
-    from auditlib import summary
-    from auditlib.audit import audit
+def prepare_audit(reports_dir: str | os.PathLike[str]) -> Audited:
+    """Parse every report under ``reports_dir`` and audit them together (storing the dashboard's summary)."""
     from auditlib.cache import Cache
-    from auditlib.corpus import load_reports
+    from auditlib.pipeline import audit_folder
 
-    cache = Cache()
-    files = summary.snapshot(reports_dir)
-    items = load_reports(reports_dir, cache=cache)
-    findings = audit(items, cache=cache)
-    # The dashboard reads this instead of loading and auditing every report again.
-    summary.save(summary.build(reports_dir, files, items, findings), cache)
-    return items, findings
+    return audit_folder(reports_dir, Cache())
 
 
-def load_audit(
-    reports_dir: str | os.PathLike[str], cache: str | os.PathLike[str] | None = None
-) -> tuple[list[Any], list[Any]]:
-    """The parsed reports and findings: from the runner's cache when given, else computed.
+def load_audit(reports_dir: str | os.PathLike[str], cache: str | os.PathLike[str] | None = None) -> Audited:
+    """The parsed reports, findings and agency names: from the runner's cache when given, else computed.
 
     The cache is written by :func:`run_sheets` for this run only, so that N
-    agencies do not parse and audit the same folder N times.
+    agencies do not parse and audit the same folder N times (nor resolve its names again).
     """
+    from auditlib.pipeline import Audited  # the kernel reads a payload: no need to load the pipeline before
+
     payload = _payload(reports_dir, cache)
     if payload is not None:
-        return payload["items"], payload["findings"]
+        return Audited(payload["items"], payload["findings"], payload["agencies"])
     return prepare_audit(reports_dir)
 
 
@@ -127,18 +133,25 @@ def _payload(reports_dir: str | os.PathLike[str], cache: str | os.PathLike[str] 
 
 
 def load_peers(
-    reports_dir: str | os.PathLike[str], cache: str | os.PathLike[str] | None = None, items: Iterable[Any] = ()
+    reports_dir: str | os.PathLike[str],
+    cache: str | os.PathLike[str] | None = None,
+    items: Iterable[Any] = (),
+    agencies: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """:func:`corpus_frame` of the whole folder: the runner's, computed once, or from ``items`` (all of them)."""
     payload = _payload(reports_dir, cache)
     if payload is not None:
         with open(payload["peers"], "rb") as fh:
             return pickle.load(fh)
-    return corpus_frame(items)
+    return corpus_frame(items, agencies)
 
 
 def write_payloads(
-    folder: Path, reports_dir: Path, groups: dict[str, tuple[str, list[Any]]], findings: Sequence[Any], peers: pd.DataFrame
+    folder: Path,
+    reports_dir: Path,
+    groups: dict[str, tuple[str, list[Any]]],
+    findings: Sequence[Any],
+    peers: pd.DataFrame,
 ) -> dict[str, Path]:
     """One small file per agency for the sheets' kernels, and the corpus frame they share.
 
@@ -158,6 +171,8 @@ def write_payloads(
             "reports_dir": str(reports_dir),
             "items": list(rs),
             "findings": [f for r in rs for f in by_source.get(r.source, [])],
+            # The run's canonical name of each spelling in this group: the kernel needn't resolve again.
+            "agencies": {r.meta.agency: key for r in rs if r.meta.agency},
             "peers": PEERS_FILE,
         }
         paths[key] = folder / f"{i}.pkl"
@@ -224,10 +239,10 @@ def yearly_frame(reports: Iterable[Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["year", "figure", "value"])
 
 
-def corpus_frame(items: Iterable[Any]) -> pd.DataFrame:
-    """Per report of the corpus: requests received and the share not granted."""
+def corpus_frame(items: Iterable[Any], agencies: dict[str, str] | None = None) -> pd.DataFrame:
+    """Per report of the corpus: requests received and the share not granted (``agencies``: the run's names)."""
     reports = _reports(items)
-    canon = resolve(r.meta.agency for r in reports)
+    canon = agencies if agencies is not None else resolve(r.meta.agency for r in reports)
     rows = []
     for r in reports:
         received = number(r.value("table3", "new_received", "total"))
@@ -291,13 +306,17 @@ def yearly_chart(reports: Sequence[Any]) -> Any:
     return fig
 
 
-def peer_chart(peers: pd.DataFrame | Iterable[Any], agency: str) -> Any:
-    """The agency's reports against every other report audited (``peers``: :func:`corpus_frame`, or the reports)."""
+def peer_chart(peers: pd.DataFrame | Iterable[Any], agency: str, key: str | None = None) -> Any:
+    """The agency's reports against every other report audited (``peers``: :func:`corpus_frame`, or the reports).
+
+    ``key`` is the agency's canonical name when the run knows it already.
+    """
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     df = peers.copy() if isinstance(peers, pd.DataFrame) else corpus_frame(peers)
-    key = resolve([*(a for a in df["agency"] if a), agency]).get(agency, agency_key(agency))
+    if key is None:
+        key = resolve([*(a for a in df["agency"] if a), agency]).get(agency, agency_key(agency))
     df["mine"] = df["key"] == key
     df["label"] = [
         f"{_plain(a)} {int(y) if number(y) is not None else ''}" for a, y in zip(df["agency"], df["year"], strict=True)
@@ -688,10 +707,11 @@ def run_sheets(
     nb_path = Path(notebook).resolve() if notebook else NOTEBOOK
 
     # Parsed by the path as given, so that sources read as they do for ``auditlib audit``.
-    items, findings = prepare_audit(given)
+    run = prepare_audit(given)
+    items, findings = run.items, run.findings
     ReviewStore(db).sync(findings, sources=[i.source for i in items])
 
-    groups = agency_groups(items)
+    groups = agency_groups(items, run.agencies)
     in_groups = sum(len(rs) for _, rs in groups.values())
     if progress and len(items) > in_groups:
         print(f"跳过 {len(items) - in_groups} 份文件：无法读取或找不到报告机关（no sheet for them）", file=sys.stderr)
@@ -706,7 +726,7 @@ def run_sheets(
     tasks: list[_Task] = []
     # Outside out_dir: a run killed midway leaves nothing there but finished sheets.
     cache = Path(tempfile.mkdtemp(prefix="auditlib-sheets-"))
-    payloads = write_payloads(cache, reports_dir, groups, findings, corpus_frame(items))
+    payloads = write_payloads(cache, reports_dir, groups, findings, corpus_frame(items, run.agencies))
     pythonpath = str(Path(__file__).resolve().parent.parent)
     for key, (name, _rs) in groups.items():
         dn = safe_dirname(name)

@@ -107,9 +107,15 @@ def report_frame(reports: Sequence[Report | Unreadable], mapping: dict | None = 
     return df
 
 
-def prepare(findings_df: pd.DataFrame, reports: Sequence[Report | Unreadable]) -> pd.DataFrame:
-    """Findings with canonical agency names (from their report) and a region column."""
-    mapping = canonical_agencies(reports, findings_df)
+def prepare(
+    findings_df: pd.DataFrame, reports: Sequence[Report | Unreadable], mapping: dict | None = None
+) -> pd.DataFrame:
+    """Findings with canonical agency names (from their report) and a region column.
+
+    ``mapping`` is the run's :func:`canonical_agencies`, when it has been made already.
+    """
+    if mapping is None:
+        mapping = canonical_agencies(reports, findings_df)
     by_source = {r.source: agency_label(r, mapping) for r in reports_only(reports)}
     out = findings_df.copy()
     agency = out["source"].map(by_source)
@@ -243,10 +249,12 @@ def build(
     files: Snapshot,
     items: Sequence[Report | Unreadable],
     findings: Sequence[Finding] | pd.DataFrame,
+    agencies: dict[str, str] | None = None,
 ) -> Summary:
-    """The summary of a loaded and audited corpus; ``files`` is the :func:`snapshot` taken before loading."""
+    """The summary of a loaded and audited corpus; ``files`` is the :func:`snapshot` taken before loading,
+    ``agencies`` the run's resolution of agency names (made here when not given)."""
     fdf = findings if isinstance(findings, pd.DataFrame) else findings_frame(list(findings))
-    mapping = canonical_agencies(items, fdf)
+    mapping = agencies if agencies is not None else canonical_agencies(items, fdf)
     absolute = {s: str(Path(s).resolve()) for s in {i.source for i in items} | set(fdf["source"].dropna())}
 
     def absolutise(df: pd.DataFrame) -> pd.DataFrame:
@@ -260,7 +268,7 @@ def build(
         code=code_fingerprint(),
         built_at=time.strftime("%Y-%m-%d %H:%M:%S"),
         reports=absolutise(report_frame(items, mapping)),
-        findings=absolutise(prepare(fdf, items)),
+        findings=absolutise(prepare(fdf, items, mapping)),
         mix=outcome_mix(table3_totals(items), mapping),
     )
 
@@ -285,16 +293,12 @@ def load(paths: str | os.PathLike | Iterable[str | os.PathLike], cache: Cache | 
 
 def load_or_build(paths: str | os.PathLike | Iterable[str | os.PathLike], cache: Cache | None = None) -> Summary:
     """The fresh stored summary, or one built now (through the parse cache) and stored."""
-    from auditlib.audit import audit
-    from auditlib.corpus import load_reports
+    from auditlib.pipeline import audit_folder  # the batch step sits above the summary it writes
 
     cache = cache or Cache()
     found = load(paths, cache)
     if found is not None:
         return found
-    inputs = _inputs(paths)
-    files = snapshot(inputs)
-    items = load_reports(list(inputs), cache=cache)
-    summary = build(inputs, files, items, audit(items, cache=cache))
-    save(summary, cache)
+    summary = audit_folder(list(_inputs(paths)), cache).summary
+    assert summary is not None  # audit_folder summarises whenever it has a cache
     return summary

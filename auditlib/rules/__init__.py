@@ -35,6 +35,8 @@ class Context:
 
     reports: list[Any] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)
+    # Agency name as written → canonical name, when the run has resolved them already.
+    agencies: dict[str, str] | None = None
 
 
 RULES: dict[str, Rule] = {}
@@ -57,7 +59,7 @@ def agency_years(reports: list[Any], ctx: Context) -> Any:
     from auditlib.agencies import group_by_agency
 
     if "agency_years" not in ctx.cache:
-        ctx.cache["agency_years"] = group_by_agency(reports)
+        ctx.cache["agency_years"] = group_by_agency(reports, ctx.agencies)
     return ctx.cache["agency_years"]
 
 
