@@ -343,7 +343,7 @@ def fig_volumes(mix: pd.DataFrame):
 
 
 def fig_outcomes(mix: pd.DataFrame, percent: bool = True):
-    names = [n for n, _ in OUTCOMES]
+    names = list(OUTCOMES)
     grouped = len(mix) > MAX_BARS
     d = by_region(mix)
     vals = d[names].astype("Float64").fillna(0).astype(float)
@@ -385,7 +385,7 @@ def fig_agency_table3(reports: Sequence[Report]):
     import plotly.graph_objects as go
 
     fig = _figure()
-    names = [n for n, _ in OUTCOMES]
+    names = list(OUTCOMES)
     for r in reports:
         vals = agency_outcomes(r)
         y = [vals[n] for n in names]

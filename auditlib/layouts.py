@@ -30,6 +30,8 @@ class Row:
     # header called 其他 or 总计) only counts when this row is the next expected.
     only_when_next: bool = False
     signed: tuple[str, ...] = ()  # columns whose values carry 增/减
+    # 表三: which of the six outcomes (OUTCOMES) the row's requests ended in; "" for the others.
+    outcome: str = ""
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -84,15 +86,23 @@ _G6 = "（六）其他处理"
 _RESULTS = "三、本年度办理结果"
 
 
-def _t3(key: str, label: str, pattern: str, group: str = "", only_when_next: bool = False) -> Row:
-    return Row(key, label, pattern, T3_COLUMNS, group=group, only_when_next=only_when_next)
+# 表三's six outcomes, in the format's order: the charts and the narrative's claims group by these.
+OUTCOMES = ("予以公开", "部分公开", "不予公开", "无法提供", "不予处理", "其他处理")
+_OUTCOME_OF_GROUP = {_G3: "不予公开", _G4: "无法提供", _G5: "不予处理", _G6: "其他处理"}
+
+
+def _t3(
+    key: str, label: str, pattern: str, group: str = "", only_when_next: bool = False, outcome: str = ""
+) -> Row:
+    outcome = outcome or _OUTCOME_OF_GROUP.get(group, "")
+    return Row(key, label, pattern, T3_COLUMNS, group=group, only_when_next=only_when_next, outcome=outcome)
 
 
 _T3_HEAD = (
     _t3("new_received", "一、本年新收政府信息公开申请数量", r"本年新收"),
     _t3("carried_over", "二、上年结转政府信息公开申请数量", r"上年结转"),
-    _t3("granted", "（一）予以公开", r"予以公开", _RESULTS),
-    _t3("partially_granted", "（二）部分公开", r"部分公开", _RESULTS),
+    _t3("granted", "（一）予以公开", r"予以公开", _RESULTS, outcome="予以公开"),
+    _t3("partially_granted", "（二）部分公开", r"部分公开", _RESULTS, outcome="部分公开"),
     _t3("denied_state_secret", "1.属于国家秘密", r"国家秘密", _G3),
     _t3("denied_prohibited_by_law", "2.其他法律行政法规禁止公开", r"禁止公开", _G3),
     _t3("denied_security_stability", "3.危及“三安全一稳定”", r"三安全一稳定", _G3),
@@ -133,9 +143,18 @@ TABLE3_2019 = Layout(
     "table3",
     "2019",
     "表三 收到和处理政府信息公开申请情况",
-    (*_T3_HEAD, _t3("other", "（六）其他处理", r"其他处理"), *_T3_TAIL),
+    (*_T3_HEAD, _t3("other", "（六）其他处理", r"其他处理", outcome="其他处理"), *_T3_TAIL),
     T3_COLUMNS,
 )
+
+# 表三 row key → its outcome, for both formats (a key means the same row in each).
+T3_OUTCOME: dict[str, str] = {r.key: r.outcome for t in (TABLE3_2021, TABLE3_2019) for r in t.rows if r.outcome}
+
+
+def outcome_rows(layout: Layout, outcome: str) -> tuple[str, ...]:
+    """The keys of ``layout``'s rows that end in ``outcome`` (one of :data:`OUTCOMES`)."""
+    return tuple(r.key for r in layout.rows if r.outcome == outcome)
+
 
 # Rows of 表三 whose sum is （七）总计.
 T3_RESULT_ROWS_2021 = [r.key for r in TABLE3_2021.rows[2:-2]]

@@ -33,6 +33,7 @@ import pandas as pd
 
 from auditlib.agencies import agency_key, resolve
 from auditlib.excel import atomic_path
+from auditlib.layouts import OUTCOMES
 
 if TYPE_CHECKING:
     from auditlib.pipeline import Audited
@@ -182,36 +183,14 @@ def write_payloads(
 
 
 # ================================================================= figures
-OUTCOME_GROUPS: dict[str, tuple[str, ...]] = {
-    "予以公开": ("granted",),
-    "部分公开": ("partially_granted",),
-    "不予公开": ("denied_",),
-    "无法提供": ("unable_",),
-    "不予处理": ("rejected_",),
-    "其他处理": ("other",),
-}
-
-
-def _group_of(row_key: str) -> str | None:
-    for group, prefixes in OUTCOME_GROUPS.items():
-        for p in prefixes:
-            if (
-                row_key == p
-                or (p.endswith("_") and row_key.startswith(p))
-                or (p == "other" and row_key.startswith("other"))
-            ):
-                return group
-    return None
-
-
 def outcome_frame(reports: Iterable[Any]) -> pd.DataFrame:
     """表三 results (总计 column) grouped as 予以公开 … 其他处理: year, source, group, count."""
     rows = []
     for r in reports:
         pt = r.tables["table3"]
-        sums: dict[str, float] = dict.fromkeys(OUTCOME_GROUPS, 0.0)
+        sums: dict[str, float] = dict.fromkeys(OUTCOMES, 0.0)
         for row in pt.layout.rows:
-            g = _group_of(row.key)
+            g = row.outcome
             v = number(pt.get(row.key, "total"))
             if g and v is not None:
                 sums[g] += v
@@ -279,7 +258,7 @@ def outcome_chart(reports: Sequence[Any]) -> Any:
         x="年度",
         y="count",
         color="group",
-        category_orders={"group": list(OUTCOME_GROUPS)},
+        category_orders={"group": list(OUTCOMES)},
         labels={"count": "件数", "group": "办理结果"},
         title="依申请公开办理结果构成（表三 总计列）",
         text_auto=True,

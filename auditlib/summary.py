@@ -30,21 +30,11 @@ from auditlib.cache import Cache, code_fingerprint
 from auditlib.corpus import Unreadable
 from auditlib.findings import Finding, findings_frame
 from auditlib.ingest import find_reports
+from auditlib.layouts import OUTCOMES, T3_OUTCOME
 from auditlib.report import Report
 
 UNKNOWN_AGENCY = "（未知机关）"
 
-# 表三 outcome groups: the contract's row keys by prefix. The 2019 format has one
-# row ``other`` for 其他处理, the 2021 format three ``other_*`` rows; a report has
-# one or the other, so summing by prefix never counts twice.
-OUTCOMES = (
-    ("予以公开", ("granted",)),
-    ("部分公开", ("partially_granted",)),
-    ("不予公开", ("denied_",)),
-    ("无法提供", ("unable_",)),
-    ("不予处理", ("rejected_",)),
-    ("其他处理", ("other_", "other")),
-)
 
 _PROVINCE = re.compile(r"^.{1,7}?(?:省|自治区)(?=.)")
 _REGION = re.compile(r"^.{1,10}?(?:自治州|地区|盟|市|县|区|旗)")
@@ -126,20 +116,12 @@ def prepare(
 
 
 # ------------------------------------------------------------------ 表三 outcomes
-def _outcome_of(row: str) -> str | None:
-    for name, prefixes in OUTCOMES:
-        for p in prefixes:
-            if row == p or (p.endswith("_") and row.startswith(p)):
-                return name
-    return None
-
-
 def agency_outcomes(report: Report) -> dict[str, float | None]:
     """One report's 表三 outcome totals (总计 column) by outcome group; a group of blank cells is None."""
     t3 = report.tables["table3"]
     out: dict[str, float | None] = {}
-    for name, _ in OUTCOMES:
-        vals = [v for (rk, ck), v in t3.values.items() if ck == "total" and _outcome_of(rk) == name and v is not None]
+    for name in OUTCOMES:
+        vals = [v for (rk, ck), v in t3.values.items() if ck == "total" and T3_OUTCOME.get(rk) == name and v is not None]
         out[name] = sum(vals) if vals else None
     return out
 
@@ -169,12 +151,12 @@ def outcome_mix(tidy_df: pd.DataFrame, mapping: dict | None = None) -> pd.DataFr
     Columns: agency, year, region, new_received, 予以公开, 部分公开, 不予公开, 无法提供, 不予处理, 其他处理.
     Blank cells stay out of the sums (a group of blank cells is NA, not 0).
     """
-    cols = ["agency", "year", "region", "new_received", *[n for n, _ in OUTCOMES]]
+    cols = ["agency", "year", "region", "new_received", *OUTCOMES]
     t = tidy_df[(tidy_df["table"] == "table3") & (tidy_df["column"] == "total")].copy()
     if t.empty:
         return pd.DataFrame(columns=cols)
     t["agency"] = t["agency"].map(lambda a: (mapping or {}).get(a, a) if isinstance(a, str) else UNKNOWN_AGENCY)
-    t["group"] = t["row"].map(lambda r: "new_received" if r == "new_received" else _outcome_of(r))
+    t["group"] = t["row"].map(lambda r: "new_received" if r == "new_received" else T3_OUTCOME.get(r))
     t = t[t["group"].notna()]
     key = ["source", "agency", "year"] if "source" in t else ["agency", "year"]
     wide = (

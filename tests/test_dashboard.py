@@ -114,7 +114,7 @@ def test_figures_become_plotly_bundles_without_plotly_io_renderers():
     r = next(r for r in load_reports(REPORTS) if r.meta.agency == "石龙区人民政府办公室")
     assert got["traces"] == 1 and got["template"]
     # 予以公开 … 其他处理 of 004's 表三 总计 column, blank groups as null.
-    assert got["y"] == [dash.agency_outcomes(r)[n] for n, _ in dash.OUTCOMES]
+    assert got["y"] == [dash.agency_outcomes(r)[n] for n in dash.OUTCOMES]
     assert got["y"][0] == r.value("table3", "granted", "total")
 
 

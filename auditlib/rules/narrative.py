@@ -50,7 +50,7 @@ from auditlib.claims import (
     where,
 )
 from auditlib.findings import Finding
-from auditlib.layouts import T4_COLUMNS
+from auditlib.layouts import T4_COLUMNS, outcome_rows
 from auditlib.numbers import squash
 from auditlib.rules import Context, agency_years, make, rule
 
@@ -103,8 +103,8 @@ class Figure:
         return stated == self.value or stated in self.alternatives
 
 
-def _t3_rows(report: Any, prefix: str) -> tuple[str, ...]:
-    return tuple(r.key for r in report.tables["table3"].layout.rows if r.key.startswith(prefix))
+def _t3_rows(report: Any, outcome: str) -> tuple[str, ...]:
+    return outcome_rows(report.tables["table3"].layout, outcome)
 
 
 def _label(pt: Any, row: str) -> str:
@@ -244,13 +244,13 @@ def table_figure(report: Any, kind: str) -> Figure | None:
     if kind == GRANTED_OR_PARTIAL:
         return _t3(report, ("granted", "partially_granted"), "（一）予以公开＋（二）部分公开")
     if kind == DENIED:
-        return _t3(report, _t3_rows(report, "denied_"), "（三）不予公开（1–8项合计）")
+        return _t3(report, _t3_rows(report, "不予公开"), "（三）不予公开（1–8项合计）")
     if kind == UNABLE:
-        return _t3(report, _t3_rows(report, "unable_"), "（四）无法提供（1–3项合计）")
+        return _t3(report, _t3_rows(report, "无法提供"), "（四）无法提供（1–3项合计）")
     if kind == REJECTED:
-        return _t3(report, _t3_rows(report, "rejected_"), "（五）不予处理（1–5项合计）")
+        return _t3(report, _t3_rows(report, "不予处理"), "（五）不予处理（1–5项合计）")
     if kind == OTHER_HANDLING:
-        return _t3(report, _t3_rows(report, "other"), "（六）其他处理")
+        return _t3(report, _t3_rows(report, "其他处理"), "（六）其他处理")
     if kind == REVIEW:
         return _t4(report, ("review",))
     if kind == LITIGATION:
