@@ -12,10 +12,13 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from auditlib.meta import is_abbreviation, is_generic
 from auditlib.numbers import squash
+
+if TYPE_CHECKING:
+    from auditlib.report import Report
 
 _TRAIL = re.compile(r"[（(](?:本级|机关|本部)[）)]$")
 _FULL = str.maketrans("（）", "()")
@@ -62,9 +65,9 @@ class AgencyYears:
     """Reports grouped by canonical agency and year (the first report of a year wins)."""
 
     names: dict[str, str] = field(default_factory=dict)  # name as written → canonical name
-    years: dict[str, dict[int, Any]] = field(default_factory=dict)
+    years: dict[str, dict[int, Report]] = field(default_factory=dict)
 
-    def previous(self, report: Any) -> Any | None:
+    def previous(self, report: Report) -> Report | None:
         """The same agency's report of the year before, or None."""
         name, year = report.meta.agency, report.meta.year
         if not name or not year or name not in self.names:
@@ -73,7 +76,7 @@ class AgencyYears:
         return prev if prev is not report else None
 
 
-def group_by_agency(reports: Iterable[Any], names: dict[str, str] | None = None) -> AgencyYears:
+def group_by_agency(reports: Iterable[Report], names: dict[str, str] | None = None) -> AgencyYears:
     """One pass over the corpus: which reports are the same agency, year by year.
 
     ``names`` is the run's :func:`resolve` of these reports' agencies, when it has one.
@@ -81,7 +84,7 @@ def group_by_agency(reports: Iterable[Any], names: dict[str, str] | None = None)
     reports = list(reports)
     if names is None:
         names = resolve(r.meta.agency for r in reports)
-    years: dict[str, dict[int, Any]] = defaultdict(dict)
+    years: dict[str, dict[int, Report]] = defaultdict(dict)
     for r in reports:
         if r.meta.agency and r.meta.year:
             years[names[r.meta.agency]].setdefault(r.meta.year, r)

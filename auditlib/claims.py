@@ -24,10 +24,13 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from auditlib.blocks import Paragraph
 from auditlib.numbers import cn_to_int
+
+if TYPE_CHECKING:
+    from auditlib.report import Report
 
 # ------------------------------------------------------------------ kinds
 RECEIVED = "received"  # 本年新收申请 (收到/受理/接到…申请 N 件)
@@ -903,7 +906,7 @@ def extract(narrative: str, year: int | None = None, agency: str | None = None) 
     return _Reader(narrative, year, agency).read()
 
 
-def claims_of(report: Any) -> list[Claim]:
+def claims_of(report: Report) -> list[Claim]:
     """The claims of a parsed :class:`~auditlib.report.Report`."""
     return extract(report.narrative, report.meta.year, report.meta.agency)
 
@@ -918,7 +921,7 @@ _LEAD = re.compile(
 )
 
 
-def section_marks(report: Any) -> list[tuple[int, str]]:
+def section_marks(report: Report) -> list[tuple[int, str]]:
     """(offset in report.narrative, heading as printed) for each section found."""
     heads = {s.start: s.heading for s in report.sections.values()}
     marks: list[tuple[int, str]] = []
@@ -931,7 +934,7 @@ def section_marks(report: Any) -> list[tuple[int, str]]:
     return marks
 
 
-def where(report: Any, offset: int, marks: list[tuple[int, str]] | None = None) -> str:
+def where(report: Report, offset: int, marks: list[tuple[int, str]] | None = None) -> str:
     """The section (and the paragraph's own heading, if it has one) holding ``offset``."""
     if marks is None:
         marks = section_marks(report)

@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -27,6 +27,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from auditlib.findings import plain
 from auditlib.layouts import TABLE_NAMES
 from auditlib.vocab import SEVERITY, severity_zh, status_zh, worst
+
+if TYPE_CHECKING:
+    from auditlib.report import Report
 
 # Excel's own "bad / neutral / note" palette (vocab's fills), so the meaning reads at a glance.
 SEVERITY_FILL = {k: PatternFill("solid", fgColor=s.fill.lstrip("#")) for k, s in SEVERITY.items()}
@@ -149,7 +152,7 @@ def _mark(cell: Any, fs: list[dict]) -> None:
     cell.comment = _note(fs)
 
 
-def _table_block(ws: Worksheet, start: int, report: Any, table: str, marks: dict) -> int:
+def _table_block(ws: Worksheet, start: int, report: Report, table: str, marks: dict) -> int:
     """Write one report's table from row ``start``; return the next free row."""
     pt = report.tables.get(table)
     if pt is None:
@@ -227,7 +230,7 @@ def _findings_sheet(ws: Worksheet, findings: pd.DataFrame) -> None:
     _autowidth(ws, {6: 50, 7: 50, 9: 30})
 
 
-def build_agency_workbook(reports: list[Any], findings: pd.DataFrame | None) -> Workbook:
+def build_agency_workbook(reports: list[Report], findings: pd.DataFrame | None) -> Workbook:
     """表二/表三/表四 (each report of the agency stacked by year) and 发现."""
     reports = sorted(reports, key=lambda r: (r.meta.year or 0, r.source))
     marks = _cell_findings(findings if findings is not None else pd.DataFrame())
@@ -245,7 +248,7 @@ def build_agency_workbook(reports: list[Any], findings: pd.DataFrame | None) -> 
     return wb
 
 
-def write_agency_workbook(path: str | os.PathLike[str], reports: list[Any], findings: pd.DataFrame | None) -> Path:
+def write_agency_workbook(path: str | os.PathLike[str], reports: list[Report], findings: pd.DataFrame | None) -> Path:
     """Write the agency's workbook atomically.
 
     ``findings`` is a findings frame (see :func:`auditlib.findings.findings_frame`),

@@ -34,8 +34,11 @@ import pandas as pd
 from auditlib.agencies import agency_key, resolve
 from auditlib.excel import atomic_path
 from auditlib.layouts import OUTCOMES
+from auditlib.report import Report
 
 if TYPE_CHECKING:
+    from auditlib.corpus import Unreadable
+    from auditlib.findings import Finding
     from auditlib.pipeline import Audited
 from auditlib.view import esc, number
 
@@ -47,15 +50,13 @@ SHEET_XLSX = "findings.xlsx"
 
 # ================================================================= agencies
 # Names are matched as everywhere else: auditlib.agencies (agency_key, resolve).
-def _reports(items: Iterable[Any]) -> list[Any]:
-    from auditlib.report import Report
-
+def _reports(items: Iterable[Report | Unreadable]) -> list[Report]:
     return [r for r in items if isinstance(r, Report)]
 
 
 def agency_groups(
-    items: Iterable[Any], agencies: dict[str, str] | None = None
-) -> dict[str, tuple[str, list[Any]]]:
+    items: Iterable[Report | Unreadable], agencies: dict[str, str] | None = None
+) -> dict[str, tuple[str, list[Report]]]:
     """The corpus's agencies: canonical key → (display name, its reports by year).
 
     Reports whose agency could not be found are left out (they have no sheet).
@@ -63,11 +64,11 @@ def agency_groups(
     """
     reports = _reports(items)
     canon = agencies if agencies is not None else resolve(r.meta.agency for r in reports)
-    groups: dict[str, list[Any]] = {}
+    groups: dict[str, list[Report]] = {}
     for r in reports:
         if r.meta.agency:
             groups.setdefault(canon[r.meta.agency], []).append(r)
-    out: dict[str, tuple[str, list[Any]]] = {}
+    out: dict[str, tuple[str, list[Report]]] = {}
     for key, rs in sorted(groups.items()):
         names = Counter(r.meta.agency for r in rs)
         # The fullest spelling names the agency best (柳州市城中区城中街道办事处, not 城中街道办).
@@ -77,8 +78,11 @@ def agency_groups(
 
 
 def agency_reports(
-    items: Iterable[Any], agency: str, years: Iterable[int] | None = None, agencies: dict[str, str] | None = None
-) -> list[Any]:
+    items: Iterable[Report | Unreadable],
+    agency: str,
+    years: Iterable[int] | None = None,
+    agencies: dict[str, str] | None = None,
+) -> list[Report]:
     """The reports of ``agency`` (however it is spelt), optionally only some years.
 
     ``agencies`` is the run's resolution of names; a spelling it has not seen is resolved here.
@@ -136,7 +140,7 @@ def _payload(reports_dir: str | os.PathLike[str], cache: str | os.PathLike[str] 
 def load_peers(
     reports_dir: str | os.PathLike[str],
     cache: str | os.PathLike[str] | None = None,
-    items: Iterable[Any] = (),
+    items: Iterable[Report | Unreadable] = (),
     agencies: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """:func:`corpus_frame` of the whole folder: the runner's, computed once, or from ``items`` (all of them)."""
@@ -150,8 +154,8 @@ def load_peers(
 def write_payloads(
     folder: Path,
     reports_dir: Path,
-    groups: dict[str, tuple[str, list[Any]]],
-    findings: Sequence[Any],
+    groups: dict[str, tuple[str, list[Report]]],
+    findings: Sequence[Finding],
     peers: pd.DataFrame,
 ) -> dict[str, Path]:
     """One small file per agency for the sheets' kernels, and the corpus frame they share.
@@ -163,7 +167,7 @@ def write_payloads(
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / PEERS_FILE).open("wb") as fh:
         pickle.dump(peers, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    by_source: dict[str, list[Any]] = {}
+    by_source: dict[str, list[Finding]] = {}
     for f in findings:
         by_source.setdefault(f.source, []).append(f)
     paths: dict[str, Path] = {}
@@ -183,7 +187,7 @@ def write_payloads(
 
 
 # ================================================================= figures
-def outcome_frame(reports: Iterable[Any]) -> pd.DataFrame:
+def outcome_frame(reports: Iterable[Report]) -> pd.DataFrame:
     """表三 results (总计 column) grouped as 予以公开 … 其他处理: year, source, group, count."""
     rows = []
     for r in reports:
@@ -210,7 +214,7 @@ YEARLY_FIGURES = {
 }
 
 
-def yearly_frame(reports: Iterable[Any]) -> pd.DataFrame:
+def yearly_frame(reports: Iterable[Report]) -> pd.DataFrame:
     rows = []
     for r in reports:
         for (t, rk, ck), name in YEARLY_FIGURES.items():
@@ -218,7 +222,7 @@ def yearly_frame(reports: Iterable[Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["year", "figure", "value"])
 
 
-def corpus_frame(items: Iterable[Any], agencies: dict[str, str] | None = None) -> pd.DataFrame:
+def corpus_frame(items: Iterable[Report | Unreadable], agencies: dict[str, str] | None = None) -> pd.DataFrame:
     """Per report of the corpus: requests received and the share not granted (``agencies``: the run's names)."""
     reports = _reports(items)
     canon = agencies if agencies is not None else resolve(r.meta.agency for r in reports)
@@ -248,7 +252,7 @@ def _plain(s: Any) -> str:
     return str(s).replace("<", "‹").replace(">", "›") if s is not None else ""
 
 
-def outcome_chart(reports: Sequence[Any]) -> Any:
+def outcome_chart(reports: Sequence[Report]) -> Any:
     import plotly.express as px
 
     df = outcome_frame(reports)
@@ -267,7 +271,7 @@ def outcome_chart(reports: Sequence[Any]) -> Any:
     return fig
 
 
-def yearly_chart(reports: Sequence[Any]) -> Any:
+def yearly_chart(reports: Sequence[Report]) -> Any:
     import plotly.express as px
 
     df = yearly_frame(reports).dropna(subset=["value"])
@@ -285,7 +289,7 @@ def yearly_chart(reports: Sequence[Any]) -> Any:
     return fig
 
 
-def peer_chart(peers: pd.DataFrame | Iterable[Any], agency: str, key: str | None = None) -> Any:
+def peer_chart(peers: pd.DataFrame | Iterable[Report | Unreadable], agency: str, key: str | None = None) -> Any:
     """The agency's reports against every other report audited (``peers``: :func:`corpus_frame`, or the reports).
 
     ``key`` is the agency's canonical name when the run knows it already.

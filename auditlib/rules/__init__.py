@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditlib.findings import Finding
+
+if TYPE_CHECKING:
+    from auditlib.agencies import AgencyYears
+    from auditlib.report import Report
 
 ReportCheck = Callable[..., Iterable[Finding]]
 
@@ -33,7 +37,7 @@ class Rule:
 class Context:
     """What a rule may need beyond its report: the whole corpus and its figures."""
 
-    reports: list[Any] = field(default_factory=list)
+    reports: list[Report] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)
     # Agency name as written → canonical name, when the run has resolved them already.
     agencies: dict[str, str] | None = None
@@ -54,7 +58,7 @@ def rule(
     return register
 
 
-def agency_years(reports: list[Any], ctx: Context) -> Any:
+def agency_years(reports: list[Report], ctx: Context) -> AgencyYears:
     """The corpus grouped by agency and year, once per audit (shared by the cross-year rules)."""
     from auditlib.agencies import group_by_agency
 
@@ -77,7 +81,7 @@ def load_all() -> dict[str, Rule]:
     return RULES
 
 
-def make(report: Any, rule_id: str, location: str, message: str, evidence: str, **kw: Any) -> Finding:
+def make(report: Report, rule_id: str, location: str, message: str, evidence: str, **kw: Any) -> Finding:
     """A finding of ``rule_id`` on ``report``, with the rule's severity unless overridden."""
     r = RULES[rule_id]
     severity = kw.pop("severity", r.severity)

@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditlib.agencies import AgencyYears, group_by_agency
 from auditlib.claims import (
@@ -54,11 +54,15 @@ from auditlib.layouts import T4_COLUMNS, outcome_rows
 from auditlib.numbers import squash
 from auditlib.rules import Context, agency_years, make, rule
 
+if TYPE_CHECKING:
+    from auditlib.report import Report
+    from auditlib.tables import ParsedTable
+
 Number = int | float
 
 
 # ------------------------------------------------------------------ shared per audit
-def _claims(report: Any, ctx: Context) -> list[Claim]:
+def _claims(report: Report, ctx: Context) -> list[Claim]:
     cache = ctx.cache.setdefault("narrative.claims", {})
     got = cache.get(id(report))
     if got is None or got[0] is not report:
@@ -66,7 +70,7 @@ def _claims(report: Any, ctx: Context) -> list[Claim]:
     return got[1]
 
 
-def _where(report: Any, ctx: Context, offset: int) -> str:
+def _where(report: Report, ctx: Context, offset: int) -> str:
     cache = ctx.cache.setdefault("narrative.marks", {})
     got = cache.get(id(report))
     if got is None or got[0] is not report:
@@ -103,15 +107,15 @@ class Figure:
         return stated == self.value or stated in self.alternatives
 
 
-def _t3_rows(report: Any, outcome: str) -> tuple[str, ...]:
+def _t3_rows(report: Report, outcome: str) -> tuple[str, ...]:
     return outcome_rows(report.tables["table3"].layout, outcome)
 
 
-def _label(pt: Any, row: str) -> str:
+def _label(pt: ParsedTable, row: str) -> str:
     return squash(pt.labels.get(row) or pt.layout.row(row).label)
 
 
-def _sum_rows(pt: Any, rows: Iterable[str], col: str) -> tuple[Number, bool] | None:
+def _sum_rows(pt: ParsedTable, rows: Iterable[str], col: str) -> tuple[Number, bool] | None:
     vals = [pt.get(r, col) for r in rows]
     known = [v for v in vals if v is not None]
     if not known:
@@ -120,7 +124,7 @@ def _sum_rows(pt: Any, rows: Iterable[str], col: str) -> tuple[Number, bool] | N
 
 
 def _t3(
-    report: Any, rows: tuple[str, ...], label: str | None = None, alternatives: tuple[Number, ...] = ()
+    report: Report, rows: tuple[str, ...], label: str | None = None, alternatives: tuple[Number, ...] = ()
 ) -> Figure | None:
     pt = report.tables["table3"]
     if not pt.found or not rows:
@@ -142,7 +146,7 @@ def _t3(
     )
 
 
-def _t4_group(pt: Any, group: str, col: str) -> tuple[Number, bool] | None:
+def _t4_group(pt: ParsedTable, group: str, col: str) -> tuple[Number, bool] | None:
     """A 表四 cell; a blank 总计 falls back to its readable parts, as a lower bound."""
     v = pt.get(group, col)
     if v is not None:
@@ -153,7 +157,7 @@ def _t4_group(pt: Any, group: str, col: str) -> tuple[Number, bool] | None:
     return (got[0], False) if got else None
 
 
-def _sum_rows_cols(pt: Any, row: str, cols: Iterable[str]) -> tuple[Number, bool] | None:
+def _sum_rows_cols(pt: ParsedTable, row: str, cols: Iterable[str]) -> tuple[Number, bool] | None:
     vals = [pt.get(row, c) for c in cols]
     known = [v for v in vals if v is not None]
     if not known:
@@ -169,7 +173,7 @@ _T4_GROUP_LABEL = {
 _T4_COL_LABEL = {c.key: c.label for c in T4_COLUMNS}
 
 
-def _t4(report: Any, groups: tuple[str, ...], col: str = "total") -> Figure | None:
+def _t4(report: Report, groups: tuple[str, ...], col: str = "total") -> Figure | None:
     pt = report.tables["table4"]
     if not pt.found:
         return None
@@ -193,7 +197,7 @@ def _t4(report: Any, groups: tuple[str, ...], col: str = "total") -> Figure | No
     )
 
 
-def _t2(report: Any, row: str) -> Figure | None:
+def _t2(report: Report, row: str) -> Figure | None:
     pt = report.tables["table2"]
     if not pt.found:
         return None
@@ -217,7 +221,7 @@ def _t2(report: Any, row: str) -> Figure | None:
     )
 
 
-def table_figure(report: Any, kind: str) -> Figure | None:
+def table_figure(report: Report, kind: str) -> Figure | None:
     """The table figure a claim of ``kind`` speaks of, or None when the tables cannot say."""
     pt = report.tables["table3"]
     new, over, fwd = (pt.get(r, "total") for r in ("new_received", "carried_over", "carried_forward"))
@@ -285,7 +289,7 @@ def _cell_kw(fig: Figure) -> dict[str, Any]:
     "正文所述数量与表格不一致",
     "a count stated in the narrative disagrees with the table",
 )
-def text_table_mismatch(report: Any, ctx: Context) -> Iterator[Finding]:
+def text_table_mismatch(report: Report, ctx: Context) -> Iterator[Finding]:
     claims = _claims(report, ctx)
     by_kind: dict[str, list[Claim]] = {}
     for c in claims:
@@ -307,7 +311,7 @@ def text_table_mismatch(report: Any, ctx: Context) -> Iterator[Finding]:
             yield from _breakdown(report, ctx, c)
 
 
-def _mismatch(report: Any, ctx: Context, c: Claim, fig: Figure, zh: str, en: str, key: str) -> Finding:
+def _mismatch(report: Report, ctx: Context, c: Claim, fig: Figure, zh: str, en: str, key: str) -> Finding:
     unit = c.unit or "件"
     if fig.exact:
         table_zh, table_en = f"为{_fmt(fig.value)}{unit}", f"shows {_fmt(fig.value)}"
@@ -341,7 +345,7 @@ _T4_PART_GROUP = (
 )
 
 
-def _breakdown(report: Any, ctx: Context, c: Claim) -> Iterator[Finding]:
+def _breakdown(report: Report, ctx: Context, c: Claim) -> Iterator[Finding]:
     groups = ("review",) if c.ref == REVIEW else ("litigation_direct", "litigation_after_review")
     for part in c.parts:
         cols = [col for rx, col in _T4_PART_COLUMN if rx.search(part.label)]
@@ -373,7 +377,7 @@ def _breakdown(report: Any, ctx: Context, c: Claim) -> Iterator[Finding]:
     "正文“共…其中…”分项与总数不符",
     "a stated total and its parts (共 N，其中 a、b…) do not add up",
 )
-def narrative_sum(report: Any, ctx: Context) -> Iterator[Finding]:
+def narrative_sum(report: Report, ctx: Context) -> Iterator[Finding]:
     for c in _claims(report, ctx):
         if c.kind != SUM:
             continue
@@ -421,7 +425,7 @@ def _tolerance(decimals: int) -> float:
     "正文所述占比与数量不符",
     "a stated share (X 件，占 Y%) does not match the count and its total",
 )
-def narrative_percent(report: Any, ctx: Context) -> Iterator[Finding]:
+def narrative_percent(report: Report, ctx: Context) -> Iterator[Finding]:
     app_bases: list[Number] | None = None
     for c in _claims(report, ctx):
         if c.kind != SHARE or c.approximate or c.count is None:
@@ -457,7 +461,7 @@ def _count_unit(c: Claim) -> str:
     return m.group(1) if m else "件"
 
 
-def _application_bases(report: Any) -> list[Number]:
+def _application_bases(report: Report) -> list[Number]:
     """The application totals a share of applications can be of."""
     pt = report.tables["table3"]
     if not pt.found:
@@ -470,7 +474,7 @@ def _application_bases(report: Any) -> list[Number]:
 
 
 # ------------------------------------------------------------------ YOY_IMPOSSIBLE
-def _subject_count(report: Any, c: Claim) -> Number | None:
+def _subject_count(report: Report, c: Claim) -> Number | None:
     if c.subject is not None:
         return c.subject.value
     if c.subject_kind:
@@ -480,7 +484,7 @@ def _subject_count(report: Any, c: Claim) -> Number | None:
     return None
 
 
-def _compared_with_last_year(report: Any, c: Claim) -> bool:
+def _compared_with_last_year(report: Report, c: Claim) -> bool:
     return c.ref_year is None or (report.meta.year is not None and c.ref_year == report.meta.year - 1)
 
 
@@ -524,7 +528,7 @@ def _change_text(c: Claim) -> str:
     "所述同比变化无法由整数的上年数量得出",
     "a stated year-on-year change implies a previous count that is not a whole number",
 )
-def yoy_impossible(report: Any, ctx: Context) -> Iterator[Finding]:
+def yoy_impossible(report: Report, ctx: Context) -> Iterator[Finding]:
     for c in _claims(report, ctx):
         if c.kind != YOY or c.approximate or not _compared_with_last_year(report, c):
             continue
@@ -558,7 +562,7 @@ def yoy_impossible(report: Any, ctx: Context) -> Iterator[Finding]:
 
 
 # ------------------------------------------------------------------ YOY_MISMATCH
-def previous_report(report: Any, reports: list[Any], index: AgencyYears | None = None) -> Any | None:
+def previous_report(report: Report, reports: list[Report], index: AgencyYears | None = None) -> Report | None:
     """The same agency's report of the year before, among ``reports``; None if there is none.
 
     Pass an ``index`` from :func:`auditlib.agencies.group_by_agency` when asking for many reports.
@@ -573,7 +577,7 @@ def previous_report(report: Any, reports: list[Any], index: AgencyYears | None =
     "a stated year-on-year change disagrees with the previous year's report",
     scope="corpus",
 )
-def yoy_mismatch(reports: list[Any], ctx: Context) -> Iterator[Finding]:
+def yoy_mismatch(reports: list[Report], ctx: Context) -> Iterator[Finding]:
     for report in reports:
         # Most reports state no change at all: skip reading their claims (warm runs
         # serve the report rules from the cache, so this would be the main cost).
