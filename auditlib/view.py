@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from auditlib.layouts import TABLE_NAMES
 from auditlib.vocab import SEVERITY, SEVERITY_ZH, STATUS, severity_rank, severity_zh, status_zh
 
 if TYPE_CHECKING:
     from auditlib.report import Report
 
-TABLES = {"table2": "表二", "table3": "表三", "table4": "表四"}
+TABLES = TABLE_NAMES
 SEVERITY_CSS = {k: s.fill for k, s in SEVERITY.items()}
 _NA_CSS = "background-color: #F2F2F2; color: #999999"
 _CELL_CSS = "border: 1px solid #BFBFBF; padding: 2px 6px; text-align: right"

@@ -15,7 +15,7 @@ import pytest
 
 from auditlib import load_reports
 from auditlib.audit import audit
-from auditlib.excel import FINDINGS_HEADERS, SEVERITY_FILL, atomic_path
+from auditlib.excel import FINDINGS_HEADERS, SEVERITY_FILL
 from auditlib.findings import findings_frame
 from auditlib.review import ReviewStore
 from auditlib.sheets import (
@@ -87,20 +87,6 @@ def test_highlight_escapes_before_marking() -> None:
     assert highlight("前<b>后", ["<b>"]) == "前<mark>&lt;b&gt;</mark>后"
     assert highlight("a&b <script>", ["&b"]) == "a<mark>&amp;b</mark> &lt;script&gt;"
     assert highlight("共 1\n2 件", ["12件"]) == "共 <mark>1\n2 件</mark>"  # across white space
-
-
-def test_atomic_write_interrupted_leaves_old_file(tmp_path: Path) -> None:
-    target = tmp_path / "findings.xlsx"
-    target.write_text("old")
-    with pytest.raises(KeyboardInterrupt), atomic_path(target) as tmp:
-        tmp.write_text("half")
-        raise KeyboardInterrupt
-    assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["findings.xlsx"]
-    with atomic_path(target) as tmp:
-        tmp.write_text("new")
-    assert target.read_text() == "new"
-    assert [p.name for p in tmp_path.iterdir()] == ["findings.xlsx"]
 
 
 # ---------------------------------------------------------------- slow: real kernels
