@@ -19,7 +19,7 @@ import pandas as pd
 
 from auditlib.review import ReviewStore
 from auditlib.view import SEVERITY_CSS, esc, narrative_excerpt, styled_table
-from auditlib.vocab import SEVERITIES, STATUS, STATUS_ZH, severity_zh, status_zh
+from auditlib.vocab import DECISIONS, REVIEW_STATUSES, SEVERITIES, STATUS, STATUS_ZH, severity_zh, status_zh
 
 FILTERS = ("agency", "year", "rule", "severity", "status")
 _FILTER_LABELS = {"agency": "机关", "year": "年度", "rule": "规则", "severity": "严重程度", "status": "审核状态"}
@@ -106,7 +106,7 @@ class Stepper:
         for name in FILTERS:
             col = _COLUMN[name]
             if col == "review_status":
-                out[name] = ["open", "confirmed", "dismissed", "resolved"]
+                out[name] = list(REVIEW_STATUSES)
                 continue
             vals = [v for v in df[col].dropna().unique().tolist() if v != ""] if col in df else []
             if name == "severity":
@@ -205,7 +205,7 @@ class Stepper:
                 f"<th style='padding: 0 8px'>预期</th><td style='padding: 0 8px'>{esc(_num_text(exp))}</td>"
                 f"<th style='padding: 0 8px'>实际</th><td style='padding: 0 8px'>{esc(_num_text(act))}</td></tr></table>"
             )
-        if status in ("confirmed", "dismissed"):
+        if status in DECISIONS:
             parts.append(
                 f"<p style='color: #555'>审核：{esc(STATUS_ZH.get(status))} · {esc(cur.get('reviewer'))} · "
                 f"{esc(cur.get('reviewed_at'))}<br>备注：{esc(cur.get('review_note'))}</p>"
