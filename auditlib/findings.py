@@ -68,7 +68,12 @@ class Finding:
         return hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in CONTRACT_KEYS}
+        out = {k: getattr(self, k) for k in CONTRACT_KEYS}
+        # The contract's place in the original document, where the rule knows it (a scanned cell).
+        if "page" in self.extra:
+            out["page"] = self.extra["page"]
+            out["bbox"] = self.extra.get("bbox")
+        return out
 
     def to_record(self) -> dict[str, Any]:
         rec = asdict(self)

@@ -15,6 +15,8 @@ from auditlib.layouts import TABLE_NAMES, layout
 from auditlib.meta import Meta, extract_meta
 from auditlib.sections import SECTION_NUMERALS, Section, find_sections
 from auditlib.tables import ParsedTable, cells_of, detect_format, parse_labelled, parse_table4
+from auditlib.verify import OcrCheck
+from auditlib.verify import verify as verify_ocr
 
 
 @dataclass
@@ -31,6 +33,8 @@ class Report:
     # The running text (no table cells), one paragraph a line: the metadata needs
     # it at parse time, so it is kept rather than joined again by every rule.
     narrative: str = ""
+    # Numbers read by OCR that the table's arithmetic did not confirm (left null).
+    ocr_checks: list[OcrCheck] = field(default_factory=list)
 
     # --------------------------------------------------------- conveniences
     @property
@@ -123,6 +127,7 @@ def parse_document(doc: Document, digest: str = "") -> Report:
         "table3": parse_labelled(layout("table3", use), c3),
         "table4": parse_table4(c4),
     }
+    ocr_checks = verify_ocr(tables, fmt)
     for pt in tables.values():
         if not pt.found:
             warnings.append(f"{TABLE_NAMES[pt.table]}: 找不到该表 (table not found)")
@@ -151,6 +156,7 @@ def parse_document(doc: Document, digest: str = "") -> Report:
         digest=digest,
         warnings=warnings,
         narrative=narrative,
+        ocr_checks=ocr_checks,
     )
 
 

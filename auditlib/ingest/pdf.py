@@ -88,6 +88,7 @@ def read_pdf(data: bytes, source: str) -> Document:
     """Read a PDF report into paragraphs and tables. Raises :class:`IngestError`."""
     warnings: list[str] = []
     pages = _extract_pages(data, warnings)
+    _read_scanned(data, pages, warnings)
     if not any(p.lines or p.tables for p in pages):
         raise IngestError(
             "PDF_NO_TEXT",
@@ -112,7 +113,6 @@ def _extract_pages(data: bytes, warnings: list[str]) -> list[_Page]:
     pages: list[_Page] = []
     region_ids = count()
     failed: list[int] = []
-    no_text: list[int] = []
     with pdf:
         try:
             page_list = list(pdf.pages)
@@ -131,15 +131,40 @@ def _extract_pages(data: bytes, warnings: list[str]) -> list[_Page]:
                 continue
             finally:
                 page.close()
-            if not extracted.lines and not extracted.tables:
-                no_text.append(extracted.number)
             pages.append(extracted)
     if failed and len(failed) == len(page_list):
         raise IngestError("PDF_CORRUPT", "PDF 文件已损坏，任何一页都无法读取 (corrupt PDF: no page could be read)")
-    if no_text and len(no_text) < len(pages):
-        listed = "、".join(str(n) for n in no_text)
-        warnings.append(f"第{listed}页没有文字层（可能是扫描页），其内容未读取 (pages without text layer: {listed})")
     return pages
+
+
+def _read_scanned(data: bytes, pages: list[_Page], warnings: list[str]) -> None:
+    """Pages without a text layer (scans) read by OCR, in place; text pages are left as they are."""
+    scanned = [p for p in pages if not p.lines and not p.tables]
+    if not scanned:
+        return
+    listed = "、".join(str(p.number) for p in scanned)
+    from auditlib.ingest import ocr
+
+    if not ocr.available():
+        if len(scanned) < len(pages):
+            warnings.append(f"第{listed}页没有文字层（可能是扫描页），其内容未读取 (pages without text layer: {listed})")
+        return
+    by_number = {p.number: p for p in scanned}
+    dropped = 0
+    for number, image in ocr.render_pages(data, list(by_number)):
+        page, read = by_number[number], ocr.read_page(image, number)
+        dropped += read.dropped_lines
+        for ln in read.lines:
+            text = _clean(ln.text)
+            if text:
+                size = ln.bottom - ln.top
+                page.lines.append(_Line(text, ln.x0, ln.x1, ln.top, ln.bottom, size, number, page.width, -1))
+        page.tables = [_TableItem(t.rows, t.top, t.bottom, number) for t in read.tables]
+    note = f"；{dropped}行文字识别置信度过低，未采用" if dropped else ""
+    warnings.append(
+        f"第{listed}页没有文字层（扫描页），已用文字识别（OCR）读取；表格数值须经勾稽关系验证方予采用{note} "
+        f"(pages {listed} read by OCR; table numbers kept only where the table's arithmetic confirms them)"
+    )
 
 
 def _open_error(exc: BaseException) -> IngestError:

@@ -73,6 +73,7 @@ def load_all() -> dict[str, Rule]:
         crossyear,
         dates,
         narrative,
+        ocr,
         outliers,
         structure,
         tables,
