@@ -152,9 +152,7 @@ def _seal(img: Image.Image, rng: random.Random) -> Image.Image:
         for k in range(5)
     ]
     d.polygon(star, fill=red)
-    font_path = next(
-        (p for p in ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",) if Path(p).exists()), None
-    )
+    font_path = next((p for p in ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",) if Path(p).exists()), None)
     font = ImageFont.truetype(font_path, r // 4) if font_path else ImageFont.load_default()
     for k, ch in enumerate("测试市扫描局公章"):
         a = np.pi * (0.85 - k * 0.1)
@@ -168,7 +166,9 @@ def _perspective(img: Image.Image, rng: random.Random) -> Image.Image:
     dx, dy = w * rng.uniform(0.03, 0.05), h * rng.uniform(0.01, 0.02)
     # Corners of the output image, taken from these points of the page.
     quad = (-dx, -dy, -dx * 0.2, h + dy * 0.5, w + dx * 0.2, h + dy * 0.5, w + dx, -dy)
-    out = img.transform((w, h), Image.Transform.QUAD, quad, resample=Image.Resampling.BICUBIC, fillcolor=(235, 232, 225))
+    out = img.transform(
+        (w, h), Image.Transform.QUAD, quad, resample=Image.Resampling.BICUBIC, fillcolor=(235, 232, 225)
+    )
     return out
 
 

@@ -143,8 +143,18 @@ def read_page(rgb: np.ndarray, number: int, dpi: int = DPI) -> OcrPage:
 
 
 def _ink_channel(rgb: np.ndarray) -> np.ndarray:
-    """Grey image in which red seals vanish: the red channel (red ink is bright in it, black stays black)."""
-    return np.ascontiguousarray(rgb[:, :, 0])
+    """Grey image in which red seals vanish.
+
+    The red channel, where red ink is light and black stays black; and pixels
+    clearly redder than they are green or blue (the seal's own strokes, which
+    the red channel still shows a little darker than paper) set to paper white.
+    Black text under a seal stays black: ink on ink is not red.
+    """
+    r = rgb[:, :, 0].astype(np.int16)
+    redness = r - np.maximum(rgb[:, :, 1], rgb[:, :, 2]).astype(np.int16)
+    grey = rgb[:, :, 0].copy()
+    grey[(redness > 50) & (r > 140)] = 255
+    return np.ascontiguousarray(grey)
 
 
 def _binary(grey: np.ndarray) -> np.ndarray:
@@ -245,11 +255,27 @@ def _read_table(grey: np.ndarray, quad: np.ndarray, number: int, scale: float, d
             for c in range(cell.c0, cell.c1):
                 grid[r][c] = None
         parts = texts.get(k, [])
-        text = "".join(t for t, _ in parts)
+        text = _tidy_number("".join(t for t, _ in parts))
         conf = min((s for _, s in parts), default=1.0)
         grid[cell.r0][cell.c0] = OcrText(text, conf, number, _page_box(back, cell, scale))
     ys = [_page_box(back, c, scale) for c in cells]
     return OcrTable(grid, min(b[1] for b in ys), max(b[3] for b in ys))
+
+
+# Specks the recogniser reads next to a number (a seal's remnant, a line's stub), and
+# letters it reads for digits. Only cells that become a plain number are touched; a
+# wrong guess here cannot become a value, since the table's arithmetic must confirm it.
+_EDGE_SPECKS = ".:;,'`\"·_ "  # not a sign: 2019's 表二 writes changes as -3
+_LOOKALIKE = str.maketrans("OoDQIl|", "0000111")
+
+
+def _tidy_number(text: str) -> str:
+    core = text.strip(_EDGE_SPECKS)
+    if any(ch.isdigit() for ch in core):
+        fixed = core.translate(_LOOKALIKE)
+        if fixed.isdigit() or (fixed.count(".") == 1 and fixed.replace(".", "").isdigit()):
+            return fixed
+    return text
 
 
 def _page_box(back: np.ndarray, cell: _Cell, scale: float) -> tuple[float, float, float, float]:

@@ -92,7 +92,7 @@ def read_pdf(data: bytes, source: str) -> Document:
     if not any(p.lines or p.tables for p in pages):
         raise IngestError(
             "PDF_NO_TEXT",
-            "PDF 是扫描件，没有文字层，无法读取内容，请先做文字识别（OCR） (scanned PDF, no text layer; OCR it first)",
+            "PDF 是扫描件，没有文字层，文字识别（OCR）也未能读出任何文字 (scanned PDF: no text layer, and OCR found no text)",
         )
     _drop_headers_and_footers(pages)
     blocks = _assemble(pages)

@@ -34,9 +34,17 @@ def _shortfall(total: int | float | None, values: list[int | float | None]) -> t
     return s, blanks
 
 
-def _row_totals(pt: ParsedTable) -> Iterator[tuple[Row, int | float, int | float, int]]:
+def _unconfirmed(report: Report, table: str) -> set[tuple[str, str]]:
+    """Cells read by OCR that the table's arithmetic did not confirm (left null): a sum over
+    them would blame the report for what the scan hid, so OCR_UNVERIFIED speaks for them."""
+    return {(c.row, c.column) for c in report.ocr_checks if c.table == table}
+
+
+def _row_totals(pt: ParsedTable, skip: set[tuple[str, str]]) -> Iterator[tuple[Row, int | float, int | float, int]]:
     """Rows whose 总计 (the last column) is not the sum of their other cells: (row, total, sum, blanks)."""
     for row in pt.layout.rows:
+        if any((row.key, c.key) in skip for c in row.columns):
+            continue
         total = pt.get(row.key, "total")
         found = _shortfall(total, [pt.get(row.key, c.key) for c in row.columns[:-1]])
         if found is not None:
@@ -86,7 +94,7 @@ def t3_row_total(report: Report, ctx: Context) -> Iterator[Finding]:
     pt = _t3(report)
     if not pt:
         return
-    for row, total, s, blanks in _row_totals(pt):
+    for row, total, s, blanks in _row_totals(pt, _unconfirmed(report, "table3")):
         yield make(
             report,
             "T3_ROW_TOTAL",
@@ -109,7 +117,10 @@ def t3_results_sum(report: Report, ctx: Context) -> Iterator[Finding]:
     if not pt:
         return
     rows = T3_RESULT_ROWS_2019 if report.format == "2019" else T3_RESULT_ROWS_2021
+    skip = _unconfirmed(report, "table3")
     for col in pt.layout.columns or ():
+        if any((r, col.key) in skip for r in (*rows, "total_handled")):
+            continue
         total = pt.get("total_handled", col.key)
         values = [pt.get(r, col.key) for r in rows]
         found = _shortfall(total, values)
@@ -138,7 +149,7 @@ def t4_total(report: Report, ctx: Context) -> Iterator[Finding]:
     pt = report.tables.get("table4")
     if not pt or not pt.found:
         return
-    for row, total, s, blanks in _row_totals(pt):
+    for row, total, s, blanks in _row_totals(pt, _unconfirmed(report, "table4")):
         yield make(
             report,
             "T4_TOTAL",

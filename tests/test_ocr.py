@@ -1,0 +1,178 @@
+"""Scanned reports: tables read by OCR, numbers kept only where the table's arithmetic confirms them.
+
+The scans are made from the official Word template with known numbers (tests/scans.py) and
+degraded like real ones. OCR costs seconds a page, so two scans serve every end-to-end test;
+the verification itself is also tested on the parser's own path without OCR.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from auditlib.audit import audit
+from auditlib.blocks import Table
+from auditlib.ingest.docx import read_docx
+from auditlib.ingest.ocr import OcrText, available
+from auditlib.report import load, parse_document
+from tests.fixtures import make_docx
+from tests.scans import NARRATIVE, consistent_report, scanned_pdf
+
+pytestmark = pytest.mark.skipif(not available(), reason="OCR engine not installed (scripts/setup installs it)")
+
+CHECKED = ("table3", "table4")
+
+
+def _cells(report, truth, tables=CHECKED):
+    for table in tables:
+        got = report.tables[table].to_dict()
+        for row, cols in truth[table].items():
+            for col, want in cols.items():
+                yield table, row, col, got[row][col], want
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return consistent_report(7)
+
+
+@pytest.fixture(scope="module")
+def sealed(truth):
+    """Every page scanned: 200 dpi, skewed 0.7°, a red seal over 表三 or 表四, JPEG."""
+    return load(scanned_pdf(truth, "seal"))
+
+
+@pytest.fixture(scope="module")
+def mixed(truth):
+    """Pages 1 and 4 typed (text layer), the table pages 2–3 a phone photo: perspective, 1.2°, blur."""
+    return load(scanned_pdf(truth, "photo", keep_text_pages=(1, 4)))
+
+
+def test_scanned_tables_fill_and_never_wrong(sealed, truth):
+    cells = list(_cells(sealed, truth))
+    wrong = [(t, r, c, got, want) for t, r, c, got, want in cells if got is not None and got != want]
+    assert wrong == []
+    filled = sum(got is not None for *_, got, _ in cells)
+    assert filled >= 0.98 * len(cells), f"{filled}/{len(cells)} cells verified"
+    assert sealed.format == "2021"
+
+
+def test_scanned_narrative_gives_meta_and_sections(sealed, truth):
+    assert sealed.meta.agency == truth["agency"]
+    assert sealed.meta.year == truth["year"]
+    assert list(sealed.sections) == ["一", "二", "三", "四", "五", "六"]
+    assert any("OCR" in w for w in sealed.warnings)
+
+
+def test_table2_has_no_identity_so_stays_null_with_findings(sealed):
+    """表二 carries no checksum: what OCR read there is shown, never taken as the value."""
+    assert all(v is None for row in sealed.tables["table2"].to_dict().values() for v in row.values())
+    found = [f for f in audit([sealed]) if f.rule == "OCR_UNVERIFIED" and f.table == "table2"]
+    assert len(found) == sum(len(r.columns) for r in sealed.tables["table2"].layout.rows)
+    f = found[0]
+    out = f.to_json()
+    assert out["page"] == 1 and len(out["bbox"]) == 4 and out["bbox"][0] < out["bbox"][2]
+    assert "识别为" in f.message and "置信度" in f.message
+    json.dumps(out, ensure_ascii=False)
+
+
+def test_mixed_document_reads_text_pages_as_text_and_scans_by_ocr(mixed, truth):
+    # 表二 stands on the typed page 1: read from the text layer, exactly.
+    assert mixed.tables["table2"].to_dict() == truth["table2"]
+    assert mixed.meta.signed_on is not None and mixed.meta.signed_on.isoformat() == truth["signed_on"]
+    cells = list(_cells(mixed, truth))
+    assert [c for c in cells if c[3] is not None and c[3] != c[4]] == []
+    assert sum(c[3] is not None for c in cells) >= 0.98 * len(cells)
+    assert not [f for f in audit([mixed]) if f.rule.startswith(("T3_", "T4_"))]
+
+
+# ---------------------------------------------------------------- verification, without OCR
+
+
+@pytest.fixture(scope="module")
+def docx_doc(tmp_path_factory, truth):
+    path = make_docx(truth, NARRATIVE, tmp_path_factory.mktemp("ocrdocx") / "r.docx")
+    return read_docx(path.read_bytes(), str(path))
+
+
+def _as_ocr(doc, replace: dict[tuple[int, int, int], str] | None = None):
+    """The document with every table cell as if OCR had read it (optionally misread)."""
+    replace = replace or {}
+    blocks = []
+    tno = 0
+    for b in doc.blocks:
+        if isinstance(b, Table):
+            rows = [
+                [
+                    None
+                    if c is None
+                    else OcrText(replace.get((tno, i, j), c), 0.71, 2, (10.0, 20.0 + i, 30.0, 30.0 + i))
+                    for j, c in enumerate(row)
+                ]
+                for i, row in enumerate(b.rows)
+            ]
+            blocks.append(Table(rows, line=b.line))
+            tno += 1
+        else:
+            blocks.append(b)
+    return dataclasses.replace(doc, blocks=blocks)
+
+
+def _position(doc, table_no: int, text: str, row_label: str) -> tuple[int, int, int]:
+    tables = [b for b in doc.blocks if isinstance(b, Table)]
+    for i, row in enumerate(tables[table_no].rows):
+        if any(c and row_label in c for c in row):
+            j = max(k for k, c in enumerate(row) if c == text)
+            return table_no, i, j
+    raise AssertionError(row_label)
+
+
+def test_every_cell_confirmed_when_read_right(docx_doc, truth):
+    report = parse_document(_as_ocr(docx_doc))
+    assert all(got == want for *_, got, want in _cells(report, truth))
+    assert {c.table for c in report.ocr_checks} == {"table2"}
+
+
+def test_misread_digit_is_null_with_a_one_digit_suggestion(docx_doc, truth):
+    # 表三 "1.属于国家秘密" 总计 misread: one digit changed.
+    true_total = truth["table3"]["denied_state_secret"]["total"]
+    text = str(true_total)
+    misread = text[:-1] + str((int(text[-1]) + 3) % 10)
+    pos = _position(docx_doc, 1, text, "国家秘密")
+    report = parse_document(_as_ocr(docx_doc, {pos: misread}))
+    assert report.value("table3", "denied_state_secret", "total") is None
+    others = [c for c in _cells(report, truth) if c[:3] != ("table3", "denied_state_secret", "total")]
+    assert all(got == want for *_, got, want in others)
+    [check] = [c for c in report.ocr_checks if c.table == "table3"]
+    assert (check.row, check.column, check.read, check.suggestion) == (
+        "denied_state_secret",
+        "total",
+        misread,
+        true_total,
+    )
+    assert check.broken  # the row total and the 总计 column's result sum
+    [f] = [f for f in audit([report]) if f.rule == "OCR_UNVERIFIED" and f.table == "table3"]
+    assert f"改为“{true_total}”" in f.message and f.actual == int(misread)
+    assert not [f for f in audit([report]) if f.rule in ("T3_ROW_TOTAL", "T3_RESULTS_SUM")]
+
+
+def test_reading_far_from_the_arithmetic_gets_no_suggestion(docx_doc, truth):
+    """A reading more than one digit away from what the arithmetic wants is shown, and nothing is guessed."""
+    text = str(truth["table4"]["review"]["total"])
+    # 表四 has no row labels: its 15 numbers stand in one row.
+    tables = [b for b in docx_doc.blocks if isinstance(b, Table)]
+    values_row = next(i for i, r in enumerate(tables[2].rows) if sum(1 for c in r if c and c.strip().isdigit()) >= 15)
+    pos = (2, values_row, 4)  # the review group's 总计
+    assert tables[2].rows[values_row][4] == text
+    misread = "9" + text + "9"
+    report = parse_document(_as_ocr(docx_doc, {pos: misread}))
+    assert report.value("table4", "review", "total") is None
+    checks = {c.column: c for c in report.ocr_checks if c.table == "table4"}
+    assert checks["total"].read == misread and checks["total"].suggestion is None
+    # The group's four parts stand in that one identity only: nothing confirms them either.
+    assert set(checks) == {"upheld", "corrected", "other", "pending", "total"}
+    assert all(report.value("table4", "review", c) is None for c in checks)
+    assert all(report.value("table4", "litigation_direct", c) is not None for c in checks)
+    assert not [f for f in audit([report]) if f.rule == "T4_TOTAL"]
