@@ -169,16 +169,53 @@ def _tesseract(crops: list[np.ndarray], lang: str) -> tuple[list[str], float]:
     return [p.strip() for p in pages[: len(crops)]], secs
 
 
+def narrative(seed: int, variants: list[str]) -> None:
+    """How often a running-text line OCR reads is exactly right, by the recogniser's confidence:
+    the basis of NARRATIVE_MIN_CONF. A line is right when it occurs, spaces aside, in the text
+    layer of the same page as LibreOffice printed it."""
+    import pdfplumber
+
+    from auditlib.numbers import squash
+    from tests.scans import text_pdf
+
+    truth = consistent_report(seed)
+    with pdfplumber.open(text_pdf(truth)) as pdf:
+        layer = [squash(p.extract_text() or "") for p in pdf.pages]
+    bins = [(0.0, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 1.01)]
+    counts = {b: [0, 0] for b in bins}
+    kept = ocr.NARRATIVE_MIN_CONF
+    ocr.NARRATIVE_MIN_CONF = 0.0  # see every line, then sort them by confidence
+    try:
+        for variant in variants:
+            pdf = scanned_pdf(truth, variant)
+            for number, image in ocr.render_pages(pdf.read_bytes(), list(range(1, _page_count(pdf) + 1))):
+                for line in ocr.read_page(image, number).lines:
+                    text = squash(line.text)
+                    if len(text) < 2:
+                        continue
+                    b = next(b for b in bins if b[0] <= line.conf < b[1])
+                    counts[b][0] += 1
+                    counts[b][1] += text in layer[number - 1]
+    finally:
+        ocr.NARRATIVE_MIN_CONF = kept
+    print(f"\nRunning text read by OCR (seed {seed}; {', '.join(variants)}), lines exactly right by confidence:")
+    for (lo, hi), (n, right) in counts.items():
+        share = f"{100 * right / n:.1f} %" if n else "–"
+        print(f"  {lo:.2f}–{min(hi, 1.0):.2f}: {right}/{n} right ({share})")
+    print(f"  lines below {kept:.2f} are not given to the parser")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS))
-    ap.add_argument("--no-engines", action="store_true")
+    ap.add_argument("--no-engines", action="store_true", help="skip the engine and running-text comparisons")
     args = ap.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; load {os.getloadavg()[0]:.1f}")
     if not args.no_engines:
         for variant in ("clean", "skew_blur_jpeg"):
             engines(args.seeds[0], variant)
+        narrative(args.seeds[0], ["clean", "skew_blur_jpeg", "seal", "photo"])
         print()
     pipeline(args.seeds, args.variants)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 
 import pytest
 
@@ -21,6 +22,13 @@ from tests.fixtures import make_docx
 from tests.scans import NARRATIVE, consistent_report, scanned_pdf
 
 pytestmark = pytest.mark.skipif(not available(), reason="OCR engine not installed (scripts/setup installs it)")
+
+
+def _needs_office() -> None:
+    # The scans are printed from the Word template by LibreOffice (scripts/setup test installs it).
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) not installed")
+
 
 CHECKED = ("table3", "table4")
 
@@ -41,12 +49,14 @@ def truth():
 @pytest.fixture(scope="module")
 def sealed(truth):
     """Every page scanned: 200 dpi, skewed 0.7°, a red seal over 表三 or 表四, JPEG."""
+    _needs_office()
     return load(scanned_pdf(truth, "seal"))
 
 
 @pytest.fixture(scope="module")
 def mixed(truth):
     """Pages 1 and 4 typed (text layer), the table pages 2–3 a phone photo: perspective, 1.2°, blur."""
+    _needs_office()
     return load(scanned_pdf(truth, "photo", keep_text_pages=(1, 4)))
 
 
