@@ -45,7 +45,7 @@ class OcrCheck:
     table: str
     row: str
     column: str
-    read: str  # the text as recognised
+    read: str  # the text as the recogniser returned it
     value: Number | None  # the number in it, when it is one
     confidence: float
     page: int
@@ -130,7 +130,7 @@ def verify(tables: dict[str, ParsedTable], fmt: str | None) -> list[OcrCheck]:
                 k[0],
                 k[1],
                 k[2],
-                str(raw),
+                raw.seen,
                 v,
                 round(raw.conf, 3),
                 raw.page,

@@ -31,7 +31,7 @@ DPI = 200
 # Running text read by OCR below this confidence (0–1, the recogniser's mean
 # character probability) is not given to the parser: on the test scans every
 # line read wrongly scored below it (benchmarks/bench_ocr.py prints the figures).
-NARRATIVE_MIN_CONF = 0.90
+NARRATIVE_MIN_CONF = 0.95
 
 
 class OcrText(str):
@@ -40,16 +40,20 @@ class OcrText(str):
     conf: float
     page: int
     bbox: tuple[float, float, float, float]
+    seen: str  # what the recogniser returned, when the text stands in for it (see _unreadable)
 
-    def __new__(cls, text: str, conf: float, page: int, bbox: tuple[float, float, float, float]) -> OcrText:
+    def __new__(
+        cls, text: str, conf: float, page: int, bbox: tuple[float, float, float, float], seen: str | None = None
+    ) -> OcrText:
         obj = super().__new__(cls, text)
         obj.conf = conf
         obj.page = page
         obj.bbox = bbox
+        obj.seen = text if seen is None else seen
         return obj
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (OcrText, (str(self), self.conf, self.page, self.bbox))
+        return (OcrText, (str(self), self.conf, self.page, self.bbox, self.seen))
 
 
 @dataclass
@@ -243,10 +247,20 @@ def _read_table(grey: np.ndarray, quad: np.ndarray, number: int, scale: float, d
         for crop in _text_lines(flat, ink, lines, cell):
             crops.append(crop)
             owners.append(k)
-    read = recognise(crops)
-    texts: dict[int, list[tuple[str, float]]] = {}
-    for k, res in zip(owners, read, strict=True):
-        texts.setdefault(k, []).append(res)
+    texts = _read_cells(crops, owners)
+    # Second look at cells that read as stray marks: the same crop as pure black and white,
+    # which drops the grey left by a seal or by JPEG. The table's arithmetic still decides.
+    again = [k for k in texts if _unreadable(_tidy_number(_joined(texts[k])))]
+    if again:
+        binary = cv2.bitwise_not(ink)
+        crops, owners = [], []
+        for k in again:
+            for crop in _text_lines(binary, ink, lines, cells[k]):
+                crops.append(crop)
+                owners.append(k)
+        for k, parts in _read_cells(crops, owners).items():
+            if not _unreadable(_tidy_number(_joined(parts))):
+                texts[k] = [(f"{_joined(texts[k])}", 0.0), *parts]
     nrows = max(c.r1 for c in cells)
     ncols = max(c.c1 for c in cells)
     grid: list[list[str | None]] = [[""] * ncols for _ in range(nrows)]
@@ -255,11 +269,30 @@ def _read_table(grey: np.ndarray, quad: np.ndarray, number: int, scale: float, d
             for c in range(cell.c0, cell.c1):
                 grid[r][c] = None
         parts = texts.get(k, [])
-        text = _tidy_number("".join(t for t, _ in parts))
+        seen = _joined(parts)
+        if parts and parts[0][1] == 0.0:  # read twice: the first reading is kept only as what was seen
+            seen = f"{parts[0][0]}（复读：{_joined(parts[1:])}）"
+            parts = parts[1:]
+        text = _tidy_number(_joined(parts))
         conf = min((s for _, s in parts), default=1.0)
-        grid[cell.r0][cell.c0] = OcrText(text, conf, number, _page_box(back, cell, scale))
+        if _unreadable(text):
+            text = UNREADABLE
+        grid[cell.r0][cell.c0] = OcrText(text, conf, number, _page_box(back, cell, scale), seen)
     ys = [_page_box(back, c, scale) for c in cells]
     return OcrTable(grid, min(b[1] for b in ys), max(b[3] for b in ys))
+
+
+def _read_cells(crops: list[np.ndarray], owners: list[int]) -> dict[int, list[tuple[str, float]]]:
+    texts: dict[int, list[tuple[str, float]]] = {}
+    for k, (text, score) in zip(owners, recognise(crops), strict=True):
+        # A speck taken for a line of text reads as nothing: it says nothing about the cell.
+        if text.strip():
+            texts.setdefault(k, []).append((text, score))
+    return texts
+
+
+def _joined(parts: list[tuple[str, float]]) -> str:
+    return "".join(t for t, _ in parts)
 
 
 # Specks the recogniser reads next to a number (a seal's remnant, a line's stub), and
@@ -276,6 +309,18 @@ def _tidy_number(text: str) -> str:
         if fixed.isdigit() or (fixed.count(".") == 1 and fixed.replace(".", "").isdigit()):
             return fixed
     return text
+
+
+# What a few stray marks read as (o' 1: ]) stand in a value's place: the parser must
+# keep the cell in its column, as it does for a dash, not end the row there.
+UNREADABLE = "…"
+
+
+def _unreadable(text: str) -> bool:
+    core = text.strip()
+    if not core or len(core) > 4 or any(ch >= "\u2e80" for ch in core):
+        return False
+    return not core.replace(".", "", 1).isdigit()
 
 
 def _page_box(back: np.ndarray, cell: _Cell, scale: float) -> tuple[float, float, float, float]:
@@ -352,6 +397,8 @@ def _text_lines(flat: np.ndarray, ink: np.ndarray, lines: np.ndarray, cell: _Cel
         return []
     box = ink[y0:y1, x0:x1].copy()
     box[lines[y0:y1, x0:x1] > 0] = 0
+    # Text is dark; what a seal or JPEG leaves is faint grey. Only dark ink sets the crop's extent.
+    box[flat[y0:y1, x0:x1] >= 150] = 0
     rows = np.flatnonzero(box.sum(axis=1) > 255 * 1)
     cols = np.flatnonzero(box.sum(axis=0) > 255 * 1)
     if len(rows) < 4 or len(cols) < 2 or box.sum() < 255 * 12:
