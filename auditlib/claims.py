@@ -20,7 +20,7 @@ are mapped back to ``report.narrative``, and sentences are returned as printed.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -188,6 +188,18 @@ _MASK_PARENS = re.compile(r"[（(][^（()）\n]{0,60}[）)]")
 _SENT_END = re.compile(r"[。！？!?\n]")
 _CLAUSE_CHARS = frozenset("，,；;：:。！？!?\n")
 _PERIOD_CHARS = frozenset("；;。！？!?\n")
+# How far a sentence, a paragraph or a clause may reach from the words read. Real
+# ones are far shorter; an endless one (a hostile or broken file) would otherwise
+# make every claim in it scan, slice and keep the whole of it: quadratic in time
+# and memory.
+_SENTENCE_REACH = 1500
+_PARAGRAPH_REACH = 6000
+_CLAUSE_REACH = 200
+# Matches of one pattern read per report: a real report has a few dozen; reading
+# only the first so many keeps a flood of them (a crafted file) linear in the text.
+_MAX_MATCHES = 500
+# A count with more digits than this is no count (and int() refuses 4,301 digits).
+_MAX_DIGITS = 15
 
 
 def _squash(s: str) -> str:
@@ -260,27 +272,45 @@ class _Text:
         k = bisect_right(self._ends, pos)
         start = self._ends[k - 1] if k else 0
         end = self._ends[k] if k < len(self._ends) else len(self.t)
-        return start, end
+        return max(start, pos - _SENTENCE_REACH), min(end, pos + _SENTENCE_REACH)
 
     def paragraph(self, pos: int) -> tuple[int, int]:
         k = bisect_right(self._paras, pos)
         start = self._paras[k - 1] if k else 0
         end = self._paras[k] - 1 if k < len(self._paras) else len(self.t)
-        return start, end
+        return max(start, pos - _PARAGRAPH_REACH), min(end, pos + _PARAGRAPH_REACH)
+
+    def _stops(self, stops: frozenset[str]) -> list[int]:
+        """Where the characters of ``stops`` stand, found in one pass and kept."""
+        found = self._stop_cache.get(stops)
+        if found is None:
+            rx = re.compile("[" + re.escape("".join(sorted(stops))) + "]")
+            found = self._stop_cache[stops] = [m.start() for m in rx.finditer(self.t)]
+        return found
+
+    @cached_property
+    def _stop_cache(self) -> dict[frozenset[str] | str, list[int]]:
+        return {}
+
+    def has(self, word: str, start: int, end: int) -> bool:
+        """Whether ``word`` stands wholly within ``t[start:end]``, without slicing the text."""
+        at = self._stop_cache.get(word)
+        if at is None:
+            at = self._stop_cache[word] = [m.start() for m in re.finditer(re.escape(word), self.t)]
+        k = bisect_left(at, start)
+        return k < len(at) and at[k] + len(word) <= end
 
     def clause_start(self, pos: int, stops: frozenset[str] = _CLAUSE_CHARS) -> int:
-        lo = self.sentence(pos)[0]
-        i = pos - 1
-        while i >= lo and self.t[i] not in stops:
-            i -= 1
-        return i + 1
+        lo = max(self.sentence(pos)[0], pos - _CLAUSE_REACH)
+        at = self._stops(stops)
+        k = bisect_left(at, pos)
+        return max(lo, at[k - 1] + 1) if k else lo
 
     def clause_end(self, pos: int, stops: frozenset[str] = _CLAUSE_CHARS) -> int:
-        n = len(self.t)
-        i = pos
-        while i < n and self.t[i] not in stops:
-            i += 1
-        return i
+        at = self._stops(stops)
+        k = bisect_left(at, pos)
+        end = at[k] if k < len(at) else len(self.t)
+        return min(end, pos + _CLAUSE_REACH)
 
 
 # ------------------------------------------------------------------ numbers
@@ -297,6 +327,8 @@ def to_number(s: str) -> int | float | None:
     if not s:
         return None
     if s[0].isdigit():
+        if len(s) > _MAX_DIGITS + 2:
+            return None
         scale = 1
         if s.endswith("万"):
             s, scale = s[:-1], 10_000
@@ -538,6 +570,8 @@ def _in_order(found: dict[int, re.Match[str]]) -> list[re.Match[str]]:
         if start >= last:
             out.append(found[start])
             last = found[start].end()
+            if len(out) == _MAX_MATCHES:
+                break
     return out
 
 
@@ -599,11 +633,13 @@ class _Reader:
         p0, p1 = self.x.paragraph(pos)
         return self.x.t[p0:p1]
 
-    def count_match(self, kind: str, m: re.Match[str], **kw: Any) -> None:
+    def count_match(self, kind: str, m: re.Match[str], **kw: Any) -> Claim | None:
         value = to_number(m["n"])
         if value is None:
-            return
-        self.add(self.make(kind, value, m.start(), m.end(), unit=m["u"], **kw), m.end("u"))
+            return None
+        claim = self.make(kind, value, m.start(), m.end(), unit=m["u"], **kw)
+        self.add(claim, m.end("u"))
+        return claim
 
     # readers ---------------------------------------------------------
     def read(self) -> list[Claim]:
@@ -632,8 +668,9 @@ class _Reader:
             before = t[max(0, m.start() - 2) : m.start()]
             if before.endswith(("未", "无", "没有")) or not self._app_ok(m):
                 continue
-            self.count_match(RECEIVED, m)
-            received.append(self.claims[-1])
+            claim = self.count_match(RECEIVED, m)
+            if claim is not None:
+                received.append(claim)
         for m in _starting(RX_RECEIVED_NONE, t, self.at, _RECEIVE_VERBS, (1, 2)):
             rest = t[m.end() : self.x.clause_end(m.end())]
             if re.search(r"\d", rest) or _APP_EXCLUDE.search(m["f1"]):
@@ -781,6 +818,14 @@ class _Reader:
         x = self.x
         tp = x.tp
         sums = [c for c in self.claims if c.kind == SUM]
+        # Which 其中 lists cover each printed position: one lookup per share, not a scan of every list.
+        in_sums: dict[int, list[int]] = {}
+        for i, sm in enumerate(sums):
+            for part in sm.parts:
+                for pos in range(part.span[0], part.span[1]):
+                    at = in_sums.setdefault(pos, [])
+                    if not at or at[-1] != i:
+                        at.append(i)
         apps = [(self._sq_start(c), c.value) for c in self.claims if c.kind in (RECEIVED, HANDLED)]
         for m in _near(RX_SHARE, tp, self.at, ("占",), 40, 32):
             count = to_number(m["n"])
@@ -788,13 +833,13 @@ class _Reader:
                 continue
             p0 = x.paragraph(m.start())[0]
             a = x.orig_span(m.start(), m.end())[0]
-            bases: list[int | float] = []
-            for s in sums:  # the count is one of a 其中 list: the list's total
-                if any(p.span[0] <= a < p.span[1] for p in s.parts):
-                    bases.append(s.value)
+            # the count is one of a 其中 list: the list's total
+            bases: list[int | float] = [sums[i].value for i in in_sums.get(a, ())]
+            # The total it is a share of stands before it in its paragraph; only the
+            # last one counts, so the search need not go back further than a sentence.
             totals = [
                 (t.start(), v)
-                for t in RX_TOTAL.finditer(x.t, p0, m.start())
+                for t in RX_TOTAL.finditer(x.t, max(p0, m.start() - _SENTENCE_REACH), m.start())
                 if (v := to_number(t["n"])) is not None and not self.other_period(t.start())
             ]
             for pos_list in (totals, apps):
@@ -805,7 +850,7 @@ class _Reader:
             for v in bases:
                 if v not in seen:
                     seen.append(v)
-            para = x.t[p0 : x.paragraph(m.start())[1]]
+            p1 = x.paragraph(m.start())[1]
             self.claims.append(
                 self.make(
                     SHARE,
@@ -817,7 +862,7 @@ class _Reader:
                     approximate=bool(m["approx"]),
                     count=count,
                     bases=tuple(seen),
-                    applications="申请" in para or "申请" in m["of"],
+                    applications=x.has("申请", p0, p1) or "申请" in m["of"],
                 )
             )
 
@@ -851,7 +896,7 @@ class _Reader:
                     unit=unit,
                     decimals=decimals,
                     approximate=bool(m["approx"]),
-                    applications="申请" in x.t[p0:p1],
+                    applications=x.has("申请", p0, p1),
                     subject=subject,
                     subject_kind=subject_kind,
                     ref_year=ref_year,
