@@ -25,11 +25,27 @@ CONTRACT_KEYS = (
 )
 
 
+def printable(s: str) -> str:
+    """``s`` as valid Unicode: bytes of a file name that are not UTF-8 (a GBK archive
+    unzipped here) show as ``\\xNN`` instead of failing SQLite, JSON or the terminal."""
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        try:
+            return s.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            return s.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def plain(value: Any) -> Any:
     """A value from a findings frame as plain Python: pandas' missing values (NaN, NA, NaT)
-    become None and numpy scalars Python ones, for SQLite, Excel and JSON alike."""
+    become None, numpy scalars Python ones and strings valid Unicode, for SQLite, Excel
+    and JSON alike."""
     if value is None:
         return None
+    if isinstance(value, str):
+        return value if value.isascii() else printable(value)
     try:
         if pd.isna(value):
             return None
@@ -65,7 +81,7 @@ class Finding:
     @property
     def id(self) -> str:
         basis = "|".join([self.digest or self.source, self.rule, self.key or self.location])
-        return hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
+        return hashlib.sha1(basis.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in CONTRACT_KEYS}

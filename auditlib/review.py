@@ -280,7 +280,7 @@ class ReviewStore:
                 )
             else:
                 con.execute("CREATE TEMP TABLE current_sources (source TEXT PRIMARY KEY)")
-                con.executemany("INSERT OR IGNORE INTO current_sources VALUES (?)", [(str(s),) for s in sources])
+                con.executemany("INSERT OR IGNORE INTO current_sources VALUES (?)", [(plain(str(s)),) for s in sources])
                 cur = con.execute(
                     "UPDATE findings SET present = 0 WHERE present = 1"
                     " AND source IN (SELECT source FROM current_sources)"
