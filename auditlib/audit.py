@@ -26,7 +26,31 @@ def unreadable_finding(u: Unreadable) -> Finding:
     )
 
 
-def _report_findings(item: Report, chosen: list, ctx: Context, cache: Cache | None) -> list[Finding]:
+def rule_failed(item: Report, rule_id: str, exc: BaseException) -> Finding:
+    """A rule that raised on one report: that report's finding, never the batch's end."""
+    return Finding(
+        source=item.source,
+        agency=item.meta.agency,
+        year=item.meta.year,
+        rule="INPUT_UNREADABLE",
+        severity="error",
+        location="整个文件",
+        message=f"审核规则 {rule_id} 无法处理该文件：{type(exc).__name__}: {str(exc)[:300]} "
+        f"(rule {rule_id} failed on this file; its other checks ran)",
+        evidence=item.source,
+        digest=item.digest,
+        key=f"RULE_FAILED:{rule_id}",
+    )
+
+
+def report_findings(
+    item: Report, cache: Cache | None = None, chosen: list | None = None, ctx: Context | None = None
+) -> list[Finding]:
+    """One report's own findings (every report rule, or ``chosen``), each rule isolated."""
+    if chosen is None:
+        chosen = list(load_all().values())
+    elif cache is not None and len(chosen) != len(load_all()):
+        cache = None  # only the full set of findings is cached
     # Report rules depend on the report's content alone: their findings are cached with it.
     if cache is not None:
         hit = cache.get(item.digest, "findings")
@@ -34,8 +58,20 @@ def _report_findings(item: Report, chosen: list, ctx: Context, cache: Cache | No
             for f in hit:
                 f.source = item.source
             return hit
-    out = [f for r in chosen if r.scope == "report" for f in r.check(item, ctx)]
-    if cache is not None:
+    ctx = ctx or Context(reports=[item])
+    out: list[Finding] = []
+    failed = False
+    for r in chosen:
+        if r.scope != "report":
+            continue
+        try:
+            out.extend(r.check(item, ctx))
+        except MemoryError:
+            raise  # the budget's business: the worker reports the limit
+        except Exception as exc:
+            out.append(rule_failed(item, r.id, exc))
+            failed = True
+    if cache is not None and not failed:
         cache.put(item.digest, "findings", out)
     return out
 
@@ -64,10 +100,18 @@ def audit(
         if isinstance(item, Unreadable):
             by_source.setdefault(item.source, []).append(unreadable_finding(item))
             continue
-        by_source.setdefault(item.source, []).extend(_report_findings(item, chosen, ctx, cache))
+        own = item.findings if item.findings is not None and rules is None else None
+        if own is None:
+            own = report_findings(item, cache, chosen, ctx)
+        by_source.setdefault(item.source, []).extend(own)
     for r in chosen:
         if r.scope == "corpus":
-            for f in r.check(reports, ctx):
+            try:
+                corpus_found = list(r.check(reports, ctx))
+            except Exception as exc:
+                # A corpus rule sees every report: when it breaks, every report says so.
+                corpus_found = [rule_failed(rep, r.id, exc) for rep in reports]
+            for f in corpus_found:
                 by_source.setdefault(f.source, []).append(f)
     findings: list[Finding] = []
     for item in items:

@@ -33,7 +33,10 @@ def load_one(path: str | Path, cache: Cache | None = None) -> Report | Unreadabl
     except IngestError as exc:
         return Unreadable(str(path), exc.code, exc.message)
     except MemoryError:
-        return Unreadable(str(path), "TOO_LARGE", "文件过大，内存不足 (file too large to parse)")
+        from auditlib.budget import MEMORY_BYTES, limit_error
+
+        exc = limit_error("MEMORY_LIMIT", MEMORY_BYTES)
+        return Unreadable(str(path), exc.code, exc.message)
     except Exception as exc:  # a parser bug must not stop a batch of thousands
         return Unreadable(str(path), "PARSE_FAILED", f"解析失败：{type(exc).__name__}: {exc} (parser failed)")
 
@@ -44,10 +47,25 @@ def _cache(cache: Cache | bool | None) -> Cache | None:
     return cache or None
 
 
-def iter_reports(paths: Iterable[str | Path], cache: Cache | bool | None = True) -> Iterator[Report | Unreadable]:
+def iter_reports(
+    paths: Iterable[str | Path], cache: Cache | bool | None = True, bounded: bool = True
+) -> Iterator[Report | Unreadable]:
+    """Each report file under ``paths``, read and audited on its own under the per-file
+    budget of :mod:`auditlib.budget` (``bounded=False``: in this process, unbounded)."""
     c = _cache(cache)
-    for p in find_reports(list(paths)):
-        yield load_one(p, c)
+    files = find_reports(list(paths))
+    if not bounded:
+        for p in files:
+            yield load_one(p, c)
+        return
+    from auditlib.budget import Worker
+
+    with Worker(cache_dir=c.root if c is not None else None) as worker:
+        for p in files:
+            item, findings = worker.run(str(p))
+            if isinstance(item, Report):
+                item.findings = findings
+            yield item
 
 
 def load_reports(

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from auditlib.blocks import Document, IngestError, Paragraph, Table
+from auditlib.budget import MAX_CHARS, limit_error
 from auditlib.cache import Cache
 from auditlib.layouts import TABLE_NAMES, layout
 from auditlib.meta import Meta, extract_meta
@@ -35,6 +36,9 @@ class Report:
     narrative: str = ""
     # Numbers read by OCR that the table's arithmetic did not confirm (left null).
     ocr_checks: list[OcrCheck] = field(default_factory=list)
+    # The report's own findings when they were computed with it, under the same
+    # per-file budget (:mod:`auditlib.budget`); ``audit`` then does not run them again.
+    findings: list[Any] | None = None
 
     # --------------------------------------------------------- conveniences
     @property
@@ -139,6 +143,8 @@ def parse_document(doc: Document, digest: str = "") -> Report:
             b.text for b in blocks[s.start + 1 : s.end] if isinstance(b, Paragraph) and b.text
         )
     narrative = "\n".join(b.text for b in blocks if isinstance(b, Paragraph) and b.text)
+    if len(narrative) > MAX_CHARS:
+        raise limit_error("TEXT_LIMIT", MAX_CHARS)
     six = sections.get("六")
     meta = extract_meta(blocks, six.start if six else None, narrative)
     if meta.agency is None:

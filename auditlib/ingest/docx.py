@@ -16,6 +16,7 @@ import docx
 from lxml import etree
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
+from auditlib.budget import MAX_TABLE_CELLS, MAX_UNPACKED_BYTES, MAX_UNPACKED_XML, limit_error, out_of_memory
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
@@ -64,17 +65,39 @@ def read_docx(data: bytes, source: str) -> Document:
             "DOCX_CORRUPT",
             "文件不是有效的 Word（.docx）文件，可能已损坏或扩展名有误 (not a .docx file: corrupt or misnamed)",
         )
+    _check_unpacked(data)
     try:
         document = docx.Document(io.BytesIO(data))
         body = document.element.body
     except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, etree.XMLSyntaxError, EOFError) as exc:
         raise _corrupt(exc) from exc
     except Exception as exc:  # python-docx and zlib raise many kinds on broken packages
+        out_of_memory(exc)
         raise _corrupt(exc) from exc
 
     warnings: list[str] = []
     blocks = _read_container(body, 0, warnings)
     return Document(source=source, blocks=blocks, kind="docx", encoding=None, warnings=warnings)
+
+
+def _check_unpacked(data: bytes) -> None:
+    """Refuse a package whose parts unpack past the budget, before unpacking any.
+
+    The sizes are the archive's own word, but zipfile holds it to them: a part
+    that inflates past its declared size fails its check instead of growing.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+    except Exception as exc:  # not a readable zip at all
+        raise _corrupt(exc) from exc
+    # python-docx holds every part in memory and parses the XML ones into trees
+    # many times their size: the XML is held to far less than the pictures.
+    xml = sum(max(0, i.file_size) for i in infos if i.filename.lower().endswith((".xml", ".rels")))
+    if xml > MAX_UNPACKED_XML:
+        raise limit_error("UNPACKED_LIMIT", MAX_UNPACKED_XML)
+    if sum(max(0, i.file_size) for i in infos) > MAX_UNPACKED_BYTES:
+        raise limit_error("UNPACKED_LIMIT", MAX_UNPACKED_BYTES)
 
 
 def _corrupt(exc: BaseException) -> IngestError:
@@ -190,14 +213,22 @@ def _read_table(tbl: etree._Element, depth: int, warnings: list[str]) -> list[Bl
         return blocks
 
     grid: list[list[str | None]] = []
+    positions = 0  # grid positions laid out, counted before each is made (gridSpan="1000000000")
     for tr in _rows(tbl):
         row: list[str | None] = []
         tr_pr = _prop(tr, "trPr")
         # Cells missing at the start of a row (w:gridBefore) are no cells at all.
-        row.extend([None] * _int_val(_prop(tr_pr, "gridBefore"), 0))
+        before = max(0, _int_val(_prop(tr_pr, "gridBefore"), 0))
+        positions += before
+        if positions > MAX_TABLE_CELLS:
+            raise limit_error("CELL_LIMIT", MAX_TABLE_CELLS)
+        row.extend([None] * before)
         for tc in _cells(tr):
             tc_pr = _prop(tc, "tcPr")
             span = max(1, _int_val(_prop(tc_pr, "gridSpan"), 1))
+            positions += span
+            if positions > MAX_TABLE_CELLS:
+                raise limit_error("CELL_LIMIT", MAX_TABLE_CELLS)
             v_merge = _prop(tc_pr, "vMerge")
             h_merge = _prop(tc_pr, "hMerge")
             covered = (v_merge is not None and v_merge.get(_VAL, "continue") == "continue") or (

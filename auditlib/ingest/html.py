@@ -19,6 +19,7 @@ from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWar
 from bs4.element import NavigableString, PreformattedString, Tag
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
+from auditlib.budget import MAX_TABLE_CELLS, limit_error, out_of_memory
 from auditlib.ingest.text import WIDE_CHARS, bom_encoding
 from auditlib.ingest.text import decode as decode_text
 
@@ -88,6 +89,7 @@ def read_html(data: bytes, source: str) -> Document:
             pywarnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
             soup = BeautifulSoup(text, "lxml")
     except Exception as exc:  # lxml recovers from nearly anything; this is the rest
+        out_of_memory(exc)
         raise IngestError("HTML_UNREADABLE", f"网页无法解析：{exc} (HTML could not be parsed)") from exc
     root = soup.body or soup
     stats = _subtree_stats(root)
@@ -183,6 +185,7 @@ class _Walker:
     def __init__(self, stats: _Stats) -> None:
         self.stats = stats
         self.checks = 0
+        self.positions = 0  # table grid positions laid out so far, for the cell budget
 
     def run(self, root: Tag) -> list[Block]:
         blocks: list[Block] = []
@@ -296,6 +299,11 @@ class _Walker:
                     c += 1
                 rowspan = _span(cell.get("rowspan"), len(trs) - r)
                 colspan = _span(cell.get("colspan"), _MAX_SPAN)
+                # Merged cells are laid out one position at a time: count them
+                # before laying them out (18 KB of rowspan=1000 colspan=1000 is 10⁹).
+                self.positions += rowspan * colspan
+                if self.positions > MAX_TABLE_CELLS:
+                    raise limit_error("CELL_LIMIT", MAX_TABLE_CELLS)
                 for i in range(rowspan):
                     for j in range(colspan):
                         cells[(r + i, c + j)] = None

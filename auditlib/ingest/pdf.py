@@ -23,6 +23,7 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
+from auditlib.budget import MAX_PAGES, limit_error, out_of_memory
 from auditlib.ingest.text import WIDE_CHARS
 
 # A space next to a wide character is an artefact of extraction (Word's auto-spacing
@@ -108,6 +109,7 @@ def _extract_pages(data: bytes, warnings: list[str]) -> list[_Page]:
     except PdfminerException as exc:
         raise _open_error(exc.args[0] if exc.args else exc) from exc
     except Exception as exc:  # pdfminer raises many kinds on garbage input
+        out_of_memory(exc)
         raise _open_error(exc) from exc
 
     pages: list[_Page] = []
@@ -117,13 +119,17 @@ def _extract_pages(data: bytes, warnings: list[str]) -> list[_Page]:
         try:
             page_list = list(pdf.pages)
         except Exception as exc:
+            out_of_memory(exc)
             raise _open_error(exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc) from exc
         if not page_list:
             raise IngestError("PDF_CORRUPT", "PDF 文件没有页面，可能已损坏 (PDF has no pages; corrupt file?)")
+        if len(page_list) > MAX_PAGES:
+            raise limit_error("PAGE_LIMIT", MAX_PAGES)
         for page in page_list:
             try:
                 extracted = _extract_page(page, region_ids)
             except Exception as exc:
+                out_of_memory(exc)
                 # One broken page should not hide the others; the parser will
                 # report what is missing, and the warning says why.
                 failed.append(page.page_number)

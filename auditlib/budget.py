@@ -1,0 +1,265 @@
+"""A budget per file: each report is parsed and audited in a worker process under limits.
+
+A hostile file (a zip bomb, a table of a million merged cells, a PDF of a
+thousand pages, a megabyte of one endless sentence) must cost at most its
+budget and then become that file's ``INPUT_UNREADABLE`` finding, never the
+batch's end. The readers check what they can as they go (pages, cells,
+unpacked bytes, characters: :data:`LIMITS`); what only shows while running is
+bounded here, from outside: the worker's address space is capped (an
+allocation past it raises ``MemoryError`` inside the worker) and the parent
+kills a worker that overruns its time. One worker serves many files, so the
+common path pays one process start per batch, not one per file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Structural limits, checked by the readers while they read. A real report has
+# 2-30 pages, three tables of a few hundred cells and 5-50 thousand characters.
+MAX_PAGES = 200
+MAX_TABLE_CELLS = 200_000  # grid positions of all tables of one file, merged cells counted out
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024  # a .docx's parts, uncompressed (pictures included)
+MAX_UNPACKED_XML = 16 * 1024 * 1024  # its XML parts: a report's document.xml is well under 2 MB
+MAX_CHARS = 2_000_000  # characters of running text in one report
+
+# Run-time limits, enforced on the worker.
+SECONDS = 8.0
+MEMORY_BYTES = 1024 * 1024 * 1024  # resident, the worker's own imports included
+
+
+@dataclass(frozen=True)
+class Limit:
+    code: str
+    zh: str
+    en: str
+
+
+LIMITS = {
+    "TIME_LIMIT": Limit("TIME_LIMIT", "处理时间超过 {} 秒的上限", "took more than {} s to parse and audit"),
+    "MEMORY_LIMIT": Limit("MEMORY_LIMIT", "所需内存超过 {} 的上限", "needed more than {} of memory"),
+    "PAGE_LIMIT": Limit("PAGE_LIMIT", "页数超过 {} 页的上限", "more than {} pages"),
+    "CELL_LIMIT": Limit("CELL_LIMIT", "表格单元格超过 {} 个的上限（合并单元格按展开计）", "more than {} table cells (merged cells expanded)"),
+    "UNPACKED_LIMIT": Limit("UNPACKED_LIMIT", "解压后超过 {} 的上限（疑似压缩炸弹）", "more than {} when unpacked (a zip bomb?)"),
+    "TEXT_LIMIT": Limit("TEXT_LIMIT", "文字超过 {} 个字符的上限", "more than {} characters of text"),
+}
+
+
+def _mb(n: int) -> str:
+    return f"{n // (1024 * 1024)} MB"
+
+
+def limit_error(code: str, amount: Any) -> Exception:
+    """The :class:`~auditlib.blocks.IngestError` for a file past one of the limits, saying which."""
+    from auditlib.blocks import IngestError
+
+    lim = LIMITS[code]
+    shown = _mb(amount) if code in ("MEMORY_LIMIT", "UNPACKED_LIMIT") else f"{amount:,}"
+    return IngestError(
+        code,
+        f"文件超出处理限额：{lim.zh.format(shown)}，已停止读取，其余文件照常审核 "
+        f"(over the per-file budget: {lim.en.format(shown)}; the rest of the batch is audited)",
+    )
+
+
+def out_of_memory(exc: BaseException) -> None:
+    """Raise ``MemoryError`` again when it is what ``exc`` wraps (pdfplumber wraps
+    everything): a reader that turns failures into 'corrupt file' must not turn
+    the budget's limit into one."""
+    seen = 0
+    e: BaseException | None = exc
+    while e is not None and seen < 20:
+        if isinstance(e, MemoryError):
+            raise MemoryError(str(e)) from exc
+        e = e.__cause__ or e.__context__
+        seen += 1
+
+
+# ------------------------------------------------------------------ the worker
+def _set_memory_cap(total: int) -> None:
+    """Cap the address space so that resident memory cannot pass ``total``.
+
+    What is mapped but not resident now (thread stacks, reserved arenas) may
+    still become resident, so the room left is ``total`` less everything mapped.
+    """
+    with open("/proc/self/statm") as fh:
+        mapped, resident = (int(x) * os.sysconf("SC_PAGE_SIZE") for x in fh.read().split()[:2])
+    cap = mapped + max(total - resident, 64 * 1024 * 1024)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
+def _work(path: str, cache_dir: str | None, audit: bool) -> tuple[Any, list | None]:
+    from auditlib.audit import report_findings
+    from auditlib.cache import Cache
+    from auditlib.corpus import load_one
+    from auditlib.report import Report
+
+    cache = Cache(cache_dir) if cache_dir is not None else None
+    item = load_one(path, cache)
+    findings = None
+    if audit and isinstance(item, Report):
+        findings = report_findings(item, cache)
+    return item, findings
+
+
+def _serve(fd: int, memory: int) -> None:
+    """The worker's loop: one file in, (status, item, findings, peak RSS) out."""
+    from multiprocessing.connection import Connection
+
+    import auditlib.audit
+    import auditlib.corpus
+    import auditlib.ingest.docx
+    import auditlib.ingest.html
+    import auditlib.ingest.pdf
+    import auditlib.ingest.text
+
+    auditlib.audit.load_all()
+    _set_memory_cap(memory)
+    conn = Connection(fd)
+    conn.send("ready")
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        try:
+            item, findings = _work(*job)
+            out = ("ok", item, findings)
+        except MemoryError:
+            out = ("memory", None, None)
+        except Exception as exc:  # anything a parser raises is this file's problem
+            out = ("error", f"{type(exc).__name__}: {str(exc)[:300]}", None)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        if out[0] == "ok" and getattr(out[1], "code", None) == "MEMORY_LIMIT":
+            out = ("memory", None, None)
+        try:
+            conn.send((*out, peak))
+        except MemoryError:
+            conn.send(("memory", None, None, peak))
+        if out[0] == "memory":
+            return  # a heap left half-built by a failed allocation is not reused
+
+
+class Worker:
+    """Parses (and audits) files one at a time in a child process under a budget.
+
+    The child is a fresh interpreter (``python -m auditlib.budget``), not a fork:
+    the caller may be a Jupyter kernel or the dashboard, with threads and sockets
+    a fork would copy. Use as a context manager, or call :meth:`close`. A worker
+    stopped for overrunning is replaced for the next file.
+    """
+
+    def __init__(self, seconds: float = SECONDS, memory: int = MEMORY_BYTES, cache_dir: str | None = None) -> None:
+        self.seconds = seconds
+        self.memory = memory
+        self.cache_dir = cache_dir
+        self.proc: subprocess.Popen | None = None
+        self.conn: Any = None
+        self.peak = 0  # the largest resident size a worker reached, in bytes
+
+    def _start(self) -> None:
+        from multiprocessing.connection import Connection
+
+        ours, theirs = socket.socketpair()
+        pkg_root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([pkg_root, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))])
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _WORKER_MAIN, str(theirs.fileno()), str(self.memory)],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                env=env,
+            )
+        finally:
+            theirs.close()
+        self.conn = Connection(ours.detach())
+        # A fresh worker imports pandas, lxml and pdfminer first: not the file's time.
+        if not (self.conn.poll(_STARTUP_SECONDS) and self.conn.recv() == "ready"):
+            self._kill()
+            raise RuntimeError("auditlib: the parsing worker did not start")
+
+    def _kill(self) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+            with contextlib.suppress(Exception):
+                self.proc.wait(5)
+        if self.conn is not None:
+            with contextlib.suppress(OSError):
+                self.conn.close()
+        self.proc = self.conn = None
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(Exception):
+                self.conn.send(None)
+                self.proc.wait(2)
+        self._kill()
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self._kill()
+
+    def run(self, path: str, audit: bool = True) -> tuple[Any, list | None]:
+        """``(Report | Unreadable, the report's own findings | None)`` for one file."""
+        from auditlib.corpus import Unreadable
+
+        source = str(path)
+        if self.proc is None or self.proc.poll() is not None:
+            self._kill()
+            self._start()
+        try:
+            self.conn.send((source, self.cache_dir, audit))
+            ready = self.conn.poll(self.seconds)
+            reply = self.conn.recv() if ready else None
+        except (EOFError, OSError):
+            reply = ("died", None, None, 0)
+        if reply is None:
+            self._kill()
+            return _unreadable(Unreadable, source, "TIME_LIMIT", int(self.seconds)), None
+        status, a, b, peak = reply
+        self.peak = max(self.peak, peak)
+        if status == "ok":
+            return a, b
+        if status == "memory":
+            self._kill()
+            return _unreadable(Unreadable, source, "MEMORY_LIMIT", self.memory), None
+        if status == "died":
+            code = self.proc.wait(5) if self.proc is not None else None
+            self._kill()
+            if code == -signal.SIGKILL:  # the kernel's OOM killer, or someone's kill -9
+                return _unreadable(Unreadable, source, "MEMORY_LIMIT", self.memory), None
+            return Unreadable(source, "PARSE_FAILED", f"解析进程意外退出（{code}）(the parsing process died)"), None
+        return Unreadable(source, "PARSE_FAILED", f"解析失败：{a} (parser failed)"), None
+
+
+_STARTUP_SECONDS = 60.0
+
+
+def _unreadable(cls: Any, source: str, code: str, amount: int) -> Any:
+    exc = limit_error(code, amount)
+    return cls(source, exc.code, exc.message)
+
+
+_WORKER_MAIN = "import sys; from auditlib.budget import _serve; _serve(int(sys.argv[1]), int(sys.argv[2]))"
