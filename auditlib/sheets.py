@@ -299,10 +299,12 @@ def peer_chart(peers: pd.DataFrame | Iterable[Report | Unreadable], agency: str,
 
     df = peers.copy() if isinstance(peers, pd.DataFrame) else corpus_frame(peers)
     if key is None:
-        key = resolve([*(a for a in df["agency"] if a), agency]).get(agency, agency_key(agency))
+        # A report whose agency was not found has no name (None, or NaN once in a frame).
+        key = resolve([*(a for a in df["agency"] if isinstance(a, str) and a), agency]).get(agency, agency_key(agency))
     df["mine"] = df["key"] == key
     df["label"] = [
-        f"{_plain(a)} {int(y) if number(y) is not None else ''}" for a, y in zip(df["agency"], df["year"], strict=True)
+        f"{_plain(a) if isinstance(a, str) and a else '（未知机关）'} {int(y) if number(y) is not None else ''}"
+        for a, y in zip(df["agency"], df["year"], strict=True)
     ]
     df = df.sort_values("received", ascending=False, na_position="last")
     colors = ["#C00000" if m else "#9DC3E6" for m in df["mine"]]
@@ -370,7 +372,8 @@ def setup_plotly() -> str:
 
 # ================================================================= safe names
 _WIN_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
-_UNSAFE = re.compile(r'[/\\:*?"<>|]')
+# Braces too: papermill formats its paths with str.format, and a name is no format string.
+_UNSAFE = re.compile(r'[/\\:*?"<>|{}]')
 
 
 def safe_dirname(name: str, max_bytes: int = 120) -> str:
@@ -484,6 +487,11 @@ def _run_one(task: _Task) -> SheetResult:
 _START_ATTEMPTS = 3
 
 
+def _literal(path: str) -> str:
+    """``path`` as papermill's ``str.format`` gives it back: never a template to fill in."""
+    return path.replace("{", "{{").replace("}", "}}")
+
+
 def _failed_to_start(exc: BaseException) -> bool:
     if getattr(exc, "ename", None):  # an error raised by a cell: the notebook ran
         return False
@@ -501,8 +509,8 @@ def _execute(task: _Task, d: Path, final_nb: Path, log: Path, t0: float) -> Shee
                 for attempt in range(_START_ATTEMPTS):
                     try:
                         pm.execute_notebook(
-                            task.notebook,
-                            str(tmp),
+                            _literal(task.notebook),
+                            _literal(str(tmp)),
                             parameters=task.parameters,
                             progress_bar=False,
                             log_output=False,

@@ -273,7 +273,12 @@ def findings_view(findings: pd.DataFrame) -> pd.DataFrame:
         out[c] = out[c].map(_number_text)
     out["严重程度"] = df["severity"].astype(str).map(severity_zh).to_numpy()
     out["审核状态"] = df["review_status"].astype(str).map(status_zh).to_numpy()
-    out.index = df["id"].astype(str) if "id" in df.columns else out.index
+    if "id" in df.columns:
+        ids = df["id"].astype(str)
+        # Two copies of one report share their findings' ids (same content, same finding);
+        # each copy keeps its rows, told apart as 编号·2, ·3 …
+        nth = ids.groupby(ids).cumcount()
+        out.index = [i if n == 0 else f"{i}·{n + 1}" for i, n in zip(ids, nth, strict=True)]
     out.index.name = "编号"
     return out
 
