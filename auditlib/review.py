@@ -108,6 +108,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
+# A spreadsheet opening the CSV runs a cell that starts like a formula
+# (=HYPERLINK(…), +cmd|…, @SUM, -2+3); notes and evidence come from outside.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def _csv_cell(value: Any) -> Any:
+    """A text cell that a spreadsheet shows as text: a leading ' when it would start a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _records(findings: Iterable[Finding] | pd.DataFrame) -> list[dict[str, Any]]:
     if isinstance(findings, pd.DataFrame):
         rows = findings.to_dict("records")
@@ -440,7 +452,7 @@ class ReviewStore:
             buf = io.StringIO()
             writer = csv.DictWriter(buf, fieldnames=list(df.columns))
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows([{k: _csv_cell(v) for k, v in r.items()} for r in rows])
             data = buf.getvalue().encode("utf-8-sig")  # BOM: Excel opens Chinese CSV correctly
         with atomic_path(path) as tmp:
             tmp.write_bytes(data)

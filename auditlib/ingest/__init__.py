@@ -138,9 +138,21 @@ def find_reports(paths: list[str | Path]) -> list[Path]:
                 sorted(
                     f
                     for f in p.rglob("*")
-                    if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith(".")
+                    if f.suffix.lower() in SUFFIXES and not f.name.startswith(".") and _inside(f, p)
                 )
             )
         else:
             out.append(p)
     return out
+
+
+def _inside(f: Path, root: Path) -> bool:
+    """A regular file that is, after following links, inside ``root``: a link in a
+    downloaded folder must not make the batch read (and quote) /proc/self/environ."""
+    if not f.is_symlink():
+        return f.is_file()
+    try:
+        target = f.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False
+    return target.is_file() and target.is_relative_to(root.resolve())
