@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from jupyter_core.paths import jupyter_config_path
 
 from auditlib.report import Report
 from auditlib.summary import (  # noqa: F401  (re-exported: the dashboard's data vocabulary)
@@ -150,8 +152,9 @@ def review_progress(status_df: pd.DataFrame | None) -> pd.DataFrame | None:
 def review_status(findings_df: pd.DataFrame, db: str | os.PathLike | None) -> tuple[pd.DataFrame, bool]:
     """``findings_df`` with review_status; the flag says whether any decision exists.
 
-    Tolerates a missing auditlib.review module, a missing database and an
-    unusable one: then every finding is ``open`` and the flag is False.
+    Tolerates a missing database and an unusable one: then every finding is
+    ``open`` and the flag is False; an unusable one also leaves its reason in
+    ``attrs["review_error"]``, for the page to say so rather than show all as open.
     """
     out = findings_df.copy()
     out["review_status"] = "open"
@@ -164,7 +167,11 @@ def review_status(findings_df: pd.DataFrame, db: str | os.PathLike | None) -> tu
         store = ReviewStore(db)
         has = len(store.decisions()) > 0
         return store.status_frame(findings_df), has
-    except Exception:  # no module, a foreign file, a locked database: the dashboard still shows
+    except Exception as exc:  # a corrupt or foreign file, a locked database: the dashboard still shows
+        out.attrs["review_error"] = (
+            f"审核数据库无法读取，以下发现均按“未审核”显示：{exc} "
+            f"(the review database {Path(db).name} cannot be read; every finding is shown as open)"
+        )
         return out, False
 
 
@@ -505,6 +512,13 @@ class Server:
     host: str
     port: int
     token: str | None
+    # Voilà's private configuration (the token): removed once Voilà has read it.
+    config_dir: str | None = None
+
+    def _forget_config(self) -> None:
+        if self.config_dir:
+            shutil.rmtree(self.config_dir, ignore_errors=True)
+            self.config_dir = None
 
     def wait(self, timeout: float = 60.0) -> Server:
         """Block until the server accepts connections, or raise (probing a page would start a kernel)."""
@@ -515,12 +529,14 @@ class Server:
                 raise DashboardError(f"Voilà 已退出（exit {self.process.returncode}）(Voilà exited)")
             try:
                 socket.create_connection((probe_host, self.port), timeout=1).close()
+                self._forget_config()  # listening: the configuration has been read
                 return self
             except OSError:
                 time.sleep(0.25)
         raise DashboardError(f"Voilà 在 {timeout:.0f} 秒内未启动 (Voilà did not start in time)")
 
     def stop(self, timeout: float = 10.0) -> None:
+        self._forget_config()
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -587,14 +603,39 @@ def serve(
         cmd += ["--preheat_kernel=True", "--pool_size=1", f"--VoilaKernelManager.fill_delay={REFILL_DELAY}"]
     if not open_browser:
         cmd.append("--no-browser")
-    # An empty token means none (local use only); an exposed server always has one.
-    cmd.append("--Voila.token=" + (token or ""))
+    config_dir = _private_config(token, local)
+    cmd += [f"--Voila.config_file_paths={p}" for p in (config_dir, str(nb.parent), *jupyter_config_path())]
     out = subprocess.DEVNULL if quiet else None
-    proc = subprocess.Popen(cmd, cwd=str(nb.parent), env=env, stdout=out, stderr=out)
+    try:
+        proc = subprocess.Popen(cmd, cwd=str(nb.parent), env=env, stdout=out, stderr=out)
+    except BaseException:
+        shutil.rmtree(config_dir, ignore_errors=True)
+        raise
     shown = "127.0.0.1" if host == "0.0.0.0" else host
     if ":" in shown:
         shown = f"[{shown}]"
     url = f"http://{shown}:{port}/"
     if token:
         url += f"?token={token}"
-    return Server(process=proc, url=url, host=host, port=port, token=token)
+    return Server(process=proc, url=url, host=host, port=port, token=token, config_dir=config_dir)
+
+
+def _private_config(token: str | None, local: bool) -> str:
+    """A folder only this user can read, holding Voilà's settings that must not be seen.
+
+    The token goes here, not on the command line, where any local user reads it in
+    /proc/<pid>/cmdline. A local server also checks the Host header (Voilà turns
+    Jupyter's check off): a page on a DNS-rebound name must not reach its data.
+    """
+    import json
+    import tempfile
+
+    d = tempfile.mkdtemp(prefix="auditlib-voila-")  # 0700
+    # An empty token means none (local use only); an exposed server always has one.
+    voila: dict[str, Any] = {"token": token or ""}
+    if local:
+        voila["tornado_settings"] = {"allow_remote_access": False, "local_hostnames": ["localhost"]}
+    fd = os.open(os.path.join(d, "voila.json"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump({"Voila": voila}, fh)
+    return d
