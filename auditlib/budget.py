@@ -84,6 +84,21 @@ def out_of_memory(exc: BaseException) -> None:
         seen += 1
 
 
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Have the kernel send ``sig`` to this process when its parent dies (Linux), so that
+    a ``kill -9`` of a batch leaves no worker behind parsing or holding memory."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(sig), 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the worker still ends at its pipe's EOF
+        pass
+    if os.getppid() == 1:  # the parent is already gone
+        os._exit(1)
+
+
 # ------------------------------------------------------------------ the worker
 def _set_memory_cap(total: int) -> None:
     """Cap the address space so that resident memory cannot pass ``total``.
@@ -118,6 +133,7 @@ def _serve(fd: int, memory: int) -> None:
     """The worker's loop: one file in, (status, item, findings, peak RSS) out."""
     from multiprocessing.connection import Connection
 
+    die_with_parent()
     import auditlib.audit
     import auditlib.corpus
     import auditlib.ingest.docx

@@ -19,6 +19,7 @@ import os
 import pickle
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -650,6 +651,42 @@ def _dask_results(scheduler: str, tasks: list[_Task], cache: Path, db: Path) -> 
             yield t, res
 
 
+def _worker_init() -> None:
+    from auditlib.budget import die_with_parent
+
+    # SIGTERM raised as SystemExit, not SIGKILL: papermill's kernel manager then
+    # shuts its kernel down on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    die_with_parent(signal.SIGTERM)
+
+
+_PAYLOADS_PREFIX = "auditlib-sheets-"
+
+
+def _payload_folder() -> tuple[Path, Any]:
+    """This run's folder for the agencies' payloads, and the lock that marks it in use.
+
+    Folders of runs that were killed (``kill -9`` leaves no ``finally``) are
+    removed first: their lock is free, where a running batch holds its own.
+    """
+    import fcntl
+
+    for old in Path(tempfile.gettempdir()).glob(_PAYLOADS_PREFIX + "*"):
+        with contextlib.suppress(OSError):
+            if old.is_symlink() or old.stat().st_uid != os.getuid():
+                continue
+            with open(old / ".lock", "a") as fh:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a batch still running
+                shutil.rmtree(old, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=_PAYLOADS_PREFIX))
+    lock = open(folder / ".lock", "a")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return folder, lock
+
+
 def _local_results(jobs: int | None, tasks: list[_Task]) -> Iterable[tuple[_Task, SheetResult]]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from multiprocessing import get_context
@@ -657,7 +694,9 @@ def _local_results(jobs: int | None, tasks: list[_Task]) -> Iterable[tuple[_Task
     workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks) or 1))
     # spawn: a forked copy of this process (threads, open sockets) is no
     # place to start Jupyter kernels from.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init
+    ) as pool:
         futures = {pool.submit(_run_one, t): t for t in tasks}
         for fut in as_completed(futures):
             t = futures[fut]
@@ -716,7 +755,7 @@ def run_sheets(
     used: dict[str, str] = {}
     tasks: list[_Task] = []
     # Outside out_dir: a run killed midway leaves nothing there but finished sheets.
-    cache = Path(tempfile.mkdtemp(prefix="auditlib-sheets-"))
+    cache, lock = _payload_folder()
     payloads = write_payloads(cache, reports_dir, groups, findings, corpus_frame(items, run.agencies))
     pythonpath = str(Path(__file__).resolve().parent.parent)
     for key, (name, _rs) in groups.items():
@@ -756,6 +795,7 @@ def run_sheets(
         bar.close()
     finally:
         shutil.rmtree(cache, ignore_errors=True)
+        lock.close()
     if results:
         _write_index(out, results)
     order = {t.agency: i for i, t in enumerate(tasks)}
