@@ -10,12 +10,20 @@ from pathlib import Path
 import click
 
 from auditlib.corpus import Unreadable, iter_reports
+from auditlib.findings import printable
 from auditlib.report import Report
 from auditlib.vocab import SEVERITY
 
 
 def _emit(obj: dict) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False))
+    line = json.dumps(obj, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        # A file name that is not UTF-8: as \udcXX escapes the line stays valid UTF-8 JSON,
+        # and json.loads + os.fsencode give the file's real name back.
+        line = json.dumps(obj)
+    click.echo(line)
 
 
 def _progress(items: Iterable, total: int | None, show: bool, desc: str) -> Iterable:
@@ -44,7 +52,7 @@ def parse(paths: tuple[str, ...], as_json: bool) -> None:
             if as_json:
                 _emit(item.to_json())
             else:
-                click.echo(f"✗ {item.source}\n    无法读取 [{item.code}] {item.message}\n")
+                click.echo(f"✗ {printable(item.source)}\n    无法读取 [{item.code}] {item.message}\n")
             continue
         if as_json:
             _emit(item.to_json())
@@ -57,7 +65,7 @@ def _summary(r: Report) -> str:
     m = r.meta
     t3 = r.tables["table3"]
     lines = [
-        f"✓ {r.source}",
+        f"✓ {printable(r.source)}",
         f"    机关 {m.agency or '（未知）'} · {m.year or '?'}年度 · {r.format or '?'}版格式",
         f"    落款 {m.signed_on or '—'} · 发布 {m.published_on or '—'} · 章节 {''.join(r.sections) or '无'}",
         f"    表三 本年新收 {t3.get('new_received', 'total')} · 办理总计 {t3.get('total_handled', 'total')}"
@@ -89,7 +97,7 @@ def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
         by_source.setdefault(f.source, []).append(f)
     for item in items:
         fs = by_source.get(item.source, [])
-        head = item.source
+        head = printable(item.source)
         if isinstance(item, Report):
             head += f"  {item.meta.agency or '（未知机关）'} {item.meta.year or ''}"
         click.echo(f"{head}  — {len(fs)} 项发现" if fs else f"{head}  — 未发现问题")

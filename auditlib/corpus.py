@@ -69,15 +69,16 @@ def iter_reports(
 
 
 def load_reports(
-    paths: str | Path | Iterable[str | Path], cache: Cache | bool | None = True
+    paths: str | Path | Iterable[str | Path], cache: Cache | bool | None = True, bounded: bool = True
 ) -> list[Report | Unreadable]:
     """Every report file under the paths (folders recursively), parsed, in a stable order.
 
     Parsed reports are cached by content (see :mod:`auditlib.cache`); ``cache=False`` re-parses.
+    Each file is read and audited under the per-file budget unless ``bounded=False``.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    return list(iter_reports(paths, cache))
+    return list(iter_reports(paths, cache, bounded))
 
 
 def tidy(reports: Iterable[Report | Unreadable]) -> pd.DataFrame:
