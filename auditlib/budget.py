@@ -13,6 +13,7 @@ common path pays one process start per batch, not one per file.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import resource
@@ -20,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,13 +117,18 @@ def _set_memory_cap(total: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
+_caches: dict[str, Any] = {}  # in the worker: one Cache per folder, its key read once
+
+
 def _work(path: str, cache_dir: str | None, audit: bool) -> tuple[Any, list | None]:
     from auditlib.audit import report_findings
     from auditlib.cache import Cache
     from auditlib.corpus import load_one
     from auditlib.report import Report
 
-    cache = Cache(cache_dir) if cache_dir is not None else None
+    cache = None
+    if cache_dir is not None:
+        cache = _caches.get(cache_dir) or _caches.setdefault(cache_dir, Cache(cache_dir))
     item = load_one(path, cache)
     findings = None
     if audit and isinstance(item, Report):
@@ -186,6 +193,7 @@ class Worker:
         self.proc: subprocess.Popen | None = None
         self.conn: Any = None
         self.peak = 0  # the largest resident size a worker reached, in bytes
+        self._lock = threading.Lock()
 
     def _start(self) -> None:
         from multiprocessing.connection import Connection
@@ -239,6 +247,10 @@ class Worker:
 
     def run(self, path: str, audit: bool = True) -> tuple[Any, list | None]:
         """``(Report | Unreadable, the report's own findings | None)`` for one file."""
+        with self._lock:  # one file at a time, whichever thread asks
+            return self._run(path, audit)
+
+    def _run(self, path: str, audit: bool) -> tuple[Any, list | None]:
         from auditlib.corpus import Unreadable
 
         source = str(path)
@@ -271,6 +283,17 @@ class Worker:
 
 
 _STARTUP_SECONDS = 60.0
+_shared: dict[str | None, Worker] = {}
+
+
+def shared_worker(cache_dir: str | None) -> Worker:
+    """One worker per cache for the life of this process: a notebook or a test suite that
+    loads reports again and again starts it once."""
+    w = _shared.get(cache_dir)
+    if w is None:
+        w = _shared[cache_dir] = Worker(cache_dir=cache_dir)
+        atexit.register(w.close)
+    return w
 
 
 def _unreadable(cls: Any, source: str, code: str, amount: int) -> Any:

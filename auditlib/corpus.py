@@ -58,14 +58,14 @@ def iter_reports(
         for p in files:
             yield load_one(p, c)
         return
-    from auditlib.budget import Worker
+    from auditlib.budget import shared_worker
 
-    with Worker(cache_dir=c.root if c is not None else None) as worker:
-        for p in files:
-            item, findings = worker.run(str(p))
-            if isinstance(item, Report):
-                item.findings = findings
-            yield item
+    worker = shared_worker(c.root if c is not None else None)
+    for p in files:
+        item, findings = worker.run(str(p))
+        if isinstance(item, Report):
+            item.findings = findings
+        yield item
 
 
 def load_reports(

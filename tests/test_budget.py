@@ -27,6 +27,7 @@ from auditlib.claims import extract
 from auditlib.report import Report
 from auditlib.rules import RULES, rule
 from tests.conftest import ROOT, sample_path
+from tests.conftest import SAMPLES as SAMPLES_DIR
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from hostile import CASES, write_case
@@ -298,7 +299,7 @@ def test_sheets_with_copies_and_an_unknown_agency(tmp_path):
     results = run_sheets(folder, out, jobs=1, progress=False)
     assert [r.ok for r in results] == [True], [r.error for r in results]
     written = {p for p in tmp_path.rglob("*")} - before
-    assert all(out in p.parents for p in written)
+    assert written and all(p == out or out in p.parents for p in written)
 
 
 def test_payload_folders_of_killed_runs_are_swept():
@@ -318,3 +319,56 @@ def test_payload_folders_of_killed_runs_are_swept():
     finally:
         lock.close()
         shutil.rmtree(mine, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ the dashboard
+def _status(url: str, host: str) -> int:
+    import urllib.error
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **k):
+            return None
+
+    req = urllib.request.Request(url, headers={"Host": host})
+    try:
+        with urllib.request.build_opener(NoRedirect).open(req, timeout=120) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.mark.slow
+def test_dashboard_checks_host_and_keeps_its_token_off_the_command_line(tmp_path):
+    from auditlib import dashboard as dash
+
+    local = dash.serve(SAMPLES_DIR, tmp_path / "audit.db", quiet=True, preheat=False)
+    exposed = dash.serve(SAMPLES_DIR, tmp_path / "audit.db", host="0.0.0.0", expose=True, quiet=True, preheat=False)
+    try:
+        local.wait(90)
+        exposed.wait(90)
+        # DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own Host.
+        assert _status(f"http://127.0.0.1:{local.port}/", f"evil.example:{local.port}") == 403
+        cmdline = Path(f"/proc/{exposed.process.pid}/cmdline").read_bytes()
+        assert exposed.token and exposed.token.encode() not in cmdline
+        base = f"http://127.0.0.1:{exposed.port}/"
+        assert _status(base + "?token=wrong", f"127.0.0.1:{exposed.port}") in (302, 401, 403)
+        assert not Path(exposed.config_dir or "/nonexistent").exists()  # read, then removed
+    finally:
+        local.stop()
+        exposed.stop()
+
+
+def test_dashboard_says_when_the_review_database_cannot_be_read(tmp_path):
+    import pandas as pd
+
+    from auditlib import dashboard as dash
+
+    db = tmp_path / "audit.db"
+    db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
+    frame = pd.DataFrame({"id": ["a"], "source": ["x.txt"], "rule": ["T3_BALANCE"]})
+    out, has = dash.review_status(frame, db)
+    assert not has and list(out["review_status"]) == ["open"]
+    assert "审核数据库无法读取" in out.attrs["review_error"] and "cannot be read" in out.attrs["review_error"]
+    out, _ = dash.review_status(frame, tmp_path / "none.db")  # no database yet: nothing to say
+    assert "review_error" not in out.attrs
