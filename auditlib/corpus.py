@@ -11,7 +11,7 @@ import pandas as pd
 from auditlib.blocks import IngestError
 from auditlib.cache import Cache
 from auditlib.ingest import find_reports
-from auditlib.report import Report, load
+from auditlib.report import Report, cached, load
 
 
 @dataclass(frozen=True)
@@ -62,10 +62,36 @@ def iter_reports(
 
     worker = shared_worker(c.root if c is not None else None)
     for p in files:
+        hit = _from_cache(p, c) if c is not None else None
+        if hit is not None:  # parsed and audited before, under the budget: nothing to bound
+            yield hit
+            continue
         item, findings = worker.run(str(p))
         if isinstance(item, Report):
             item.findings = findings
         yield item
+
+
+def _from_cache(path: Path, cache: Cache) -> Report | Unreadable | None:
+    """A file's cached parse with its own findings, or None when either is missing."""
+    import hashlib
+
+    from auditlib.ingest import read_file
+
+    try:
+        digest = hashlib.sha256(read_file(path)).hexdigest()
+        report = cached(digest, path, cache)
+    except IngestError as exc:
+        return Unreadable(str(path), exc.code, exc.message)
+    if report is None:
+        return None
+    findings = cache.get(digest, "findings")
+    if not isinstance(findings, list):
+        return None
+    for f in findings:
+        f.source = report.source
+    report.findings = findings
+    return report
 
 
 def load_reports(

@@ -172,6 +172,18 @@ def _mentions_report(doc: Document) -> bool:
     return "政府信息公开" in text and ("年度报告" in text or has_table)
 
 
+def cached(digest: str, path: str | Path, cache: Cache) -> Report | None:
+    """The parse of a file with this digest from the cache, as ``path``; raises the
+    IngestError a file of that content gave; None when it was never parsed."""
+    hit = cache.get(digest, "report")
+    if isinstance(hit, IngestError):
+        raise IngestError(hit.code, hit.message)
+    if isinstance(hit, Report):
+        hit.source = hit.document.source = str(path)
+        return hit
+    return None
+
+
 def load(path: str | Path, cache: Cache | None = None) -> Report:
     """Read and parse one report file. Raises IngestError when it is not a readable report.
 
@@ -182,11 +194,8 @@ def load(path: str | Path, cache: Cache | None = None) -> Report:
     data = read_file(path)
     digest = hashlib.sha256(data).hexdigest()
     if cache is not None:
-        hit = cache.get(digest, "report")
-        if isinstance(hit, IngestError):
-            raise IngestError(hit.code, hit.message)
-        if isinstance(hit, Report):
-            hit.source = hit.document.source = str(path)
+        hit = cached(digest, path, cache)
+        if hit is not None:
             return hit
     try:
         report = parse_document(read_bytes(data, str(path)), digest)

@@ -65,7 +65,9 @@ def test_every_hostile_case_is_bounded_and_says_which_limit(hostile):
             t = time.perf_counter()
             item, findings = worker.run(str(path))
             elapsed = time.perf_counter() - t
-            assert elapsed <= 10, f"{name}: {elapsed:.1f} s"
+            # Processor time: this machine is shared, and the budget counts the file's work.
+            assert worker.seconds_used <= 10, f"{name}: {worker.seconds_used:.1f} s"
+            assert elapsed <= 10 * 4 + 5, f"{name}: {elapsed:.1f} s on the clock"
             assert worker.peak <= GIB, f"{name}: {worker.peak / 2**20:.0f} MB"
             code = "OK" if isinstance(item, Report) else item.code
             if OUTCOME[name] is not None:
