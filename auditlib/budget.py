@@ -23,6 +23,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -252,8 +254,46 @@ class Worker:
 
     def run(self, path: str, audit: bool = True) -> tuple[Any, list | None]:
         """``(Report | Unreadable, the report's own findings | None)`` for one file."""
-        with self._lock:  # one file at a time, whichever thread asks
-            return self._run(path, audit)
+        for _source, item, findings in self.run_many([path], audit):
+            return item, findings
+        raise AssertionError("unreachable")
+
+    def run_many(self, paths: Iterable[str | os.PathLike[str]], audit: bool = True) -> Iterator[tuple[str, Any, list | None]]:
+        """``(source, Report | Unreadable, its own findings | None)`` for each file, in order.
+
+        The next file is handed over before this one's answer is read, so that the
+        worker never waits for the caller (on a busy machine every wait for a turn
+        costs milliseconds). A file stopped for its budget takes only itself down:
+        those queued behind it go to the next worker.
+        """
+        with self._lock:  # one batch at a time, whichever thread asks
+            pending: deque[str] = deque()
+            todo = iter(paths)
+            try:
+                while True:
+                    while len(pending) < _AHEAD and (p := next(todo, None)) is not None:
+                        self._send(str(p), audit)
+                        pending.append(str(p))
+                    if not pending:
+                        return
+                    source = pending[0]
+                    item, findings = self._result(source)
+                    pending.popleft()
+                    if self.proc is None and pending:  # stopped: the files queued behind go again
+                        for queued in pending:
+                            self._send(queued, audit)
+                    yield source, item, findings
+            finally:
+                if pending:  # left unread: a worker holding answers nobody asked for is no use
+                    self._kill()
+
+    def _send(self, source: str, audit: bool) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            self._kill()
+            self._start()
+            self._cpu0 = self._cpu()
+        with contextlib.suppress(OSError):  # a worker that died is found at its answer
+            self.conn.send((source, self.cache_dir, audit))
 
     def _cpu(self) -> float:
         """The worker's processor time so far, in seconds (user + system)."""
@@ -265,31 +305,29 @@ class Worker:
             return 0.0
 
     def _answer(self) -> Any:
-        """The worker's reply, or None once the file has had its time.
+        """The worker's reply for the file it is on, or None once that file has had its time.
 
-        Time is the worker's processor time, not the clock: on a machine shared by
-        many jobs a real report may wait for a core, and waiting is not the file's
-        doing. The clock still stops one that makes no progress at all.
+        Time is the worker's processor time since its previous answer, not the clock:
+        on a machine shared by many jobs a real report may wait for a core, and
+        waiting is not the file's doing. The clock still stops one that makes no
+        progress at all.
         """
-        self._cpu0 = self._cpu()
         t0 = time.monotonic()
-        step = 0.05
+        step = 0.02
         while not self.conn.poll(step):
             self.seconds_used = self._cpu() - self._cpu0
             if self.seconds_used > self.seconds or time.monotonic() - t0 > self.seconds * _WALL_FACTOR:
                 return None
             step = min(step * 2, 0.5)
-        return self.conn.recv()
+        reply = self.conn.recv()
+        cpu = self._cpu()
+        self.seconds_used, self._cpu0 = cpu - self._cpu0, cpu  # the next file starts now
+        return reply
 
-    def _run(self, path: str, audit: bool) -> tuple[Any, list | None]:
+    def _result(self, source: str) -> tuple[Any, list | None]:
         from auditlib.corpus import Unreadable
 
-        source = str(path)
-        if self.proc is None or self.proc.poll() is not None:
-            self._kill()
-            self._start()
         try:
-            self.conn.send((source, self.cache_dir, audit))
             reply = self._answer()
         except (EOFError, OSError):
             reply = ("died", None, None, 0)
@@ -298,7 +336,6 @@ class Worker:
             return _unreadable(Unreadable, source, "TIME_LIMIT", int(self.seconds)), None
         status, a, b, peak = reply
         self.peak = max(self.peak, peak)
-        self.seconds_used = self._cpu() - self._cpu0 if self.proc is not None else self.seconds_used
         if status == "ok":
             return a, b
         if status == "memory":
@@ -313,6 +350,10 @@ class Worker:
         return Unreadable(source, "PARSE_FAILED", f"解析失败：{a} (parser failed)"), None
 
 
+# Files handed to the worker ahead of the one being answered.
+_AHEAD = 2
+
+
 _STARTUP_SECONDS = 60.0
 _TICKS = os.sysconf("SC_CLK_TCK")
 # The clock's allowance over the processor-time budget, for a machine that is busy.
@@ -324,6 +365,10 @@ def shared_worker(cache_dir: str | None) -> Worker:
     """One worker per cache for the life of this process: a notebook or a test suite that
     loads reports again and again starts it once."""
     w = _shared.get(cache_dir)
+    if w is not None and w._lock.locked():
+        # Busy with another batch (a second loader in this thread, or another thread):
+        # a worker of its own, stopped when it is dropped.
+        return Worker(cache_dir=cache_dir)
     if w is None:
         w = _shared[cache_dir] = Worker(cache_dir=cache_dir)
         atexit.register(w.close)

@@ -128,6 +128,11 @@ class Cache:
         head = f"{code_fingerprint()}|{digest}|{kind}|".encode()
         return hmac.new(self._secret, head + body, hashlib.sha256).digest()
 
+    def has(self, digest: str, kind: str) -> bool:
+        """Whether an entry is stored (not whether it will load: :meth:`get` checks that)."""
+        p = self._path(digest, kind)
+        return p is not None and p.is_file()
+
     def get(self, digest: str, kind: str) -> Any | None:
         p = self._path(digest, kind)
         if p is None:

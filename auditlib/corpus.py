@@ -58,28 +58,41 @@ def iter_reports(
         for p in files:
             yield load_one(p, c)
         return
-    from auditlib.budget import shared_worker
+    from auditlib.budget import Worker, shared_worker
 
+    # Files parsed and audited before (under the budget) come from the cache; the others
+    # go to the budgeted worker, handed over ahead of their turn (Worker.run_many).
+    digests = {p: _digest(p) for p in files} if c is not None else {}
+    known = {p for p, d in digests.items() if d and c.has(d, "report") and c.has(d, "findings")}
     worker = shared_worker(c.root if c is not None else None)
+    answers = worker.run_many(p for p in files if p not in known)
     for p in files:
-        hit = _from_cache(p, c) if c is not None else None
-        if hit is not None:  # parsed and audited before, under the budget: nothing to bound
-            yield hit
-            continue
-        item, findings = worker.run(str(p))
-        if isinstance(item, Report):
-            item.findings = findings
+        item = _from_cache(p, digests[p], c) if p in known else None
+        if item is None:
+            if p in known:  # the entry would not load after all (damaged): parse it again, apart
+                with Worker(cache_dir=c.root if c is not None else None) as spare:
+                    item, findings = spare.run(str(p))
+            else:
+                _source, item, findings = next(answers)
+            if isinstance(item, Report):
+                item.findings = findings
         yield item
 
 
-def _from_cache(path: Path, cache: Cache) -> Report | Unreadable | None:
-    """A file's cached parse with its own findings, or None when either is missing."""
+def _digest(path: Path) -> str | None:
     import hashlib
 
     from auditlib.ingest import read_file
 
     try:
-        digest = hashlib.sha256(read_file(path)).hexdigest()
+        return hashlib.sha256(read_file(path)).hexdigest()
+    except IngestError:
+        return None  # the worker says why
+
+
+def _from_cache(path: Path, digest: str, cache: Cache) -> Report | Unreadable | None:
+    """A file's cached parse with its own findings, or None when either will not load."""
+    try:
         report = cached(digest, path, cache)
     except IngestError as exc:
         return Unreadable(str(path), exc.code, exc.message)

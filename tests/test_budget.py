@@ -82,6 +82,19 @@ def test_every_hostile_case_is_bounded_and_says_which_limit(hostile):
                 assert str(MAX_PAGES) in item.message
 
 
+def test_files_queued_behind_a_stopped_one_are_read(hostile, tmp_path):
+    good = tmp_path / "good.txt"
+    shutil.copy(sample_path(GOOD), good)
+    bomb = next(hostile.glob("stream_bomb-*"))
+    order = [good, bomb, good, bomb, good]
+    with Worker(cache_dir=None) as worker:
+        out = list(worker.run_many(order))
+    assert [s for s, _, _ in out] == [str(p) for p in order]
+    codes = ["OK" if isinstance(item, Report) else item.code for _, item, _ in out]
+    assert codes == ["OK", "MEMORY_LIMIT", "OK", "MEMORY_LIMIT", "OK"]
+    assert all(f is not None for _, item, f in out if isinstance(item, Report))
+
+
 @pytest.mark.slow
 def test_batch_with_hostile_files_audits_the_rest(hostile, tmp_path):
     folder = tmp_path / "in"
