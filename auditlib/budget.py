@@ -224,6 +224,7 @@ class Worker:
         if not (self.conn.poll(_STARTUP_SECONDS) and self.conn.recv() == "ready"):
             self._kill()
             raise RuntimeError("auditlib: the parsing worker did not start")
+        self._cpu0 = self._cpu()  # its imports are not the first file's time
 
     def _kill(self) -> None:
         if self.proc is not None:
@@ -291,7 +292,6 @@ class Worker:
         if self.proc is None or self.proc.poll() is not None:
             self._kill()
             self._start()
-            self._cpu0 = self._cpu()
         with contextlib.suppress(OSError):  # a worker that died is found at its answer
             self.conn.send((source, self.cache_dir, audit))
 
