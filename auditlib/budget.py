@@ -37,6 +37,11 @@ MAX_UNPACKED_BYTES = 256 * 1024 * 1024  # a .docx's parts, uncompressed (picture
 MAX_UNPACKED_XML = 16 * 1024 * 1024  # its XML parts: a report's document.xml is well under 2 MB
 MAX_CHARS = 2_000_000  # characters of running text in one report
 
+MAX_OCR_PAGES = 40  # scanned pages read by OCR in one report
+MAX_SCAN_AREA = 1191 * 1684  # a scanned page's size in points² (A2): what OCR renders grows with it
+# Processor time each scanned page adds to its file's budget (OCR measured ≈ 3 s a page).
+OCR_PAGE_SECONDS = 10.0
+
 # Run-time limits, enforced on the worker. Seconds of processor time (see Worker._answer).
 SECONDS = 8.0
 MEMORY_BYTES = 1024 * 1024 * 1024  # resident, the worker's own imports included
@@ -58,6 +63,8 @@ LIMITS = {
     "CELL_LIMIT": Limit("CELL_LIMIT", "表格单元格超过 {} 个的上限（合并单元格按展开计）", "more than {} table cells (merged cells expanded)"),
     "UNPACKED_LIMIT": Limit("UNPACKED_LIMIT", "解压后超过 {} 的上限（疑似压缩炸弹）", "more than {} when unpacked (a zip bomb?)"),
     "TEXT_LIMIT": Limit("TEXT_LIMIT", "文字超过 {} 个字符的上限", "more than {} characters of text"),
+    "PAGE_SIZE_LIMIT": Limit("PAGE_SIZE_LIMIT", "扫描页尺寸超过 {} 的上限", "a scanned page larger than {}"),
+    "OCR_LIMIT": Limit("OCR_LIMIT", "需文字识别（OCR）的扫描页超过 {} 页的上限", "more than {} scanned pages to read by OCR"),
 }
 
 
@@ -70,7 +77,10 @@ def limit_error(code: str, amount: Any) -> Exception:
     from auditlib.blocks import IngestError
 
     lim = LIMITS[code]
-    shown = _mb(amount) if code in ("MEMORY_LIMIT", "UNPACKED_LIMIT") else f"{amount:,}"
+    if isinstance(amount, str):
+        shown = amount
+    else:
+        shown = _mb(amount) if code in ("MEMORY_LIMIT", "UNPACKED_LIMIT") else f"{amount:,}"
     return IngestError(
         code,
         f"文件超出处理限额：{lim.zh.format(shown)}，已停止读取，其余文件照常审核 "
@@ -91,6 +101,17 @@ def out_of_memory(exc: BaseException) -> None:
         seen += 1
 
 
+_conn: Any = None  # in a worker: the line to the parent
+
+
+def allow(seconds: float) -> None:
+    """Ask for ``seconds`` more processor time for the file being read, for work whose
+    cost the reader knows only once it has looked (OCR of its scanned pages).
+    Outside a worker there is no budget to widen."""
+    if _conn is not None:
+        _conn.send(("allow", float(seconds)))
+
+
 def die_with_parent(sig: int = signal.SIGKILL) -> None:
     """Have the kernel send ``sig`` to this process when its parent dies (Linux), so that
     a ``kill -9`` of a batch leaves no worker behind parsing or holding memory."""
@@ -107,6 +128,26 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
 
 
 # ------------------------------------------------------------------ the worker
+_cap_total: int | None = None  # in a worker: the resident memory it is held to
+
+
+def uncapped(build: Any) -> Any:
+    """``build()`` with the address-space cap lifted, then the cap set again around it.
+
+    For loading a model (the OCR engine): its size is ours, not the file's, and the
+    runtime reserves far more address space than it ever touches, which the cap
+    would refuse. What the file drives (rendering, reading) stays capped.
+    """
+    if _cap_total is None:
+        return build()
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+    try:
+        return build()
+    finally:
+        _set_memory_cap(_cap_total)
+
+
 def _set_memory_cap(total: int) -> None:
     """Cap the address space so that resident memory cannot pass ``total``.
 
@@ -115,6 +156,8 @@ def _set_memory_cap(total: int) -> None:
     """
     with open("/proc/self/statm") as fh:
         mapped, resident = (int(x) * os.sysconf("SC_PAGE_SIZE") for x in fh.read().split()[:2])
+    global _cap_total
+    _cap_total = total
     cap = mapped + max(total - resident, 64 * 1024 * 1024)
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
@@ -155,7 +198,8 @@ def _serve(fd: int, memory: int) -> None:
 
     auditlib.audit.load_all()
     _set_memory_cap(memory)
-    conn = Connection(fd)
+    global _conn
+    conn = _conn = Connection(fd)
     conn.send("ready")
     while True:
         try:
@@ -314,12 +358,18 @@ class Worker:
         """
         t0 = time.monotonic()
         step = 0.02
-        while not self.conn.poll(step):
+        budget = self.seconds
+        while True:
+            if self.conn.poll(step):
+                reply = self.conn.recv()
+                if isinstance(reply, tuple) and reply[:1] == ("allow",):
+                    budget += reply[1]  # the reader found work it may take longer for
+                    continue
+                break
             self.seconds_used = self._cpu() - self._cpu0
-            if self.seconds_used > self.seconds or time.monotonic() - t0 > self.seconds * _WALL_FACTOR:
+            if self.seconds_used > budget or time.monotonic() - t0 > budget * _WALL_FACTOR:
                 return None
             step = min(step * 2, 0.5)
-        reply = self.conn.recv()
         cpu = self._cpu()
         self.seconds_used, self._cpu0 = cpu - self._cpu0, cpu  # the next file starts now
         return reply

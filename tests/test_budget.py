@@ -387,3 +387,19 @@ def test_dashboard_says_when_the_review_database_cannot_be_read(tmp_path):
     assert "审核数据库无法读取" in out.attrs["review_error"] and "cannot be read" in out.attrs["review_error"]
     out, _ = dash.review_status(frame, tmp_path / "none.db")  # no database yet: nothing to say
     assert "review_error" not in out.attrs
+
+
+@pytest.mark.slow
+def test_a_scanned_report_is_read_by_ocr_within_its_budget():
+    from tests.scans import consistent_report, scanned_pdf
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice makes the scan")
+    pdf = scanned_pdf(consistent_report(7), "seal")
+    with Worker(cache_dir=None) as worker:
+        item, findings = worker.run(str(pdf))
+    # Four scanned pages: each widens the file's time by its OCR allowance.
+    assert isinstance(item, Report), getattr(item, "message", "")
+    assert item.tables["table3"].get("total_handled", "total") is not None
+    assert "OCR_UNVERIFIED" in {f.rule for f in findings}
+    assert worker.peak <= GIB

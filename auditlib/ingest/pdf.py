@@ -23,7 +23,16 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
-from auditlib.budget import MAX_PAGES, limit_error, out_of_memory
+from auditlib.budget import (
+    MAX_OCR_PAGES,
+    MAX_PAGES,
+    MAX_SCAN_AREA,
+    OCR_PAGE_SECONDS,
+    allow,
+    limit_error,
+    out_of_memory,
+    uncapped,
+)
 from auditlib.ingest.text import WIDE_CHARS
 
 # A space next to a wide character is an artefact of extraction (Word's auto-spacing
@@ -155,7 +164,25 @@ def _read_scanned(data: bytes, pages: list[_Page], warnings: list[str]) -> None:
         if len(scanned) < len(pages):
             warnings.append(f"第{listed}页没有文字层（可能是扫描页），其内容未读取 (pages without text layer: {listed})")
         return
+    if len(scanned) > MAX_OCR_PAGES:
+        raise limit_error("OCR_LIMIT", MAX_OCR_PAGES)
+    # A page rendered for OCR costs memory by its size: held to A2 (1191 × 1684 pt), that is
+    # at most ~40 MB of pixels a page, so the OCR runtime (which reserves far more address
+    # space than it touches) may run outside the worker's address-space cap.
+    if any(p.width * p.height > MAX_SCAN_AREA for p in scanned):
+        raise limit_error("PAGE_SIZE_LIMIT", "A2")
+    allow(OCR_PAGE_SECONDS * len(scanned))
     by_number = {p.number: p for p in scanned}
+    dropped = uncapped(lambda: _ocr_pages(ocr, data, by_number))
+    note = f"；{dropped}行文字识别置信度过低，未采用" if dropped else ""
+    warnings.append(
+        f"第{listed}页没有文字层（扫描页），已用文字识别（OCR）读取；表格数值须经勾稽关系验证方予采用{note} "
+        f"(pages {listed} read by OCR; table numbers kept only where the table's arithmetic confirms them)"
+    )
+
+
+def _ocr_pages(ocr: Any, data: bytes, by_number: dict[int, _Page]) -> int:
+    """Read the scanned pages by OCR into their lines and tables; how many lines were dropped."""
     dropped = 0
     for number, image in ocr.render_pages(data, list(by_number)):
         page, read = by_number[number], ocr.read_page(image, number)
@@ -166,11 +193,7 @@ def _read_scanned(data: bytes, pages: list[_Page], warnings: list[str]) -> None:
                 size = ln.bottom - ln.top
                 page.lines.append(_Line(text, ln.x0, ln.x1, ln.top, ln.bottom, size, number, page.width, -1))
         page.tables = [_TableItem(t.rows, t.top, t.bottom, number) for t in read.tables]
-    note = f"；{dropped}行文字识别置信度过低，未采用" if dropped else ""
-    warnings.append(
-        f"第{listed}页没有文字层（扫描页），已用文字识别（OCR）读取；表格数值须经勾稽关系验证方予采用{note} "
-        f"(pages {listed} read by OCR; table numbers kept only where the table's arithmetic confirms them)"
-    )
+    return dropped
 
 
 def _open_error(exc: BaseException) -> IngestError:
