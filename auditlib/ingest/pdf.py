@@ -23,6 +23,7 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
+from auditlib.ingest.pdfgrid import WordLine, find_word_tables
 from auditlib.ingest.text import WIDE_CHARS
 
 # A space next to a wide character is an artefact of extraction (Word's auto-spacing
@@ -73,6 +74,7 @@ class _TableItem:
     top: float
     bottom: float
     page: int
+    found_by: str = "rules"  # "rules": pdfplumber's grid; "words": word positions (no ruling lines)
 
 
 @dataclass
@@ -197,6 +199,7 @@ def _extract_page(page: Any, region_ids: Iterator[int]) -> _Page:
             return True
         return not any(_centre_in(obj, bbox) for bbox, _ in real)
 
+    loose: list[tuple[_Line, list[dict[str, Any]]]] = []
     for raw in deduped.filter(outside_real_tables).extract_text_lines(layout=False, strip=True, return_chars=True):
         text = _clean(raw["text"])
         if not text:
@@ -208,12 +211,29 @@ def _extract_page(page: Any, region_ids: Iterator[int]) -> _Page:
             if _centre_in(raw, bbox):
                 region = rid
                 break
-        out.lines.append(
-            _Line(text, raw["x0"], raw["x1"], raw["top"], raw["bottom"], float(size), out.number, out.width, region)
-        )
+        line = _Line(text, raw["x0"], raw["x1"], raw["top"], raw["bottom"], float(size), out.number, out.width, region)
+        out.lines.append(line)
+        if region == -1 and chars:
+            loose.append((line, chars))
     for bbox, rows in real:
         out.tables.append(_TableItem(rows, bbox[1], bbox[3], out.number))
+    _take_word_tables(out, loose)
     return out
+
+
+def _take_word_tables(page: _Page, loose: list[tuple[_Line, list[dict[str, Any]]]]) -> None:
+    """Tables without ruling lines: their lines leave the running text and come back as a table."""
+    if not loose:
+        return
+    words = [WordLine(chars, line.top, line.bottom, line.size or 10.0) for line, chars in loose]
+    right = max(line.x1 for line, _ in loose)
+    taken: set[int] = set()
+    for table in find_word_tables(words, right):
+        ids = {id(loose[i][0]) for i in table.lines}
+        taken |= ids
+        page.tables.append(_TableItem(table.rows, table.top, table.bottom, page.number, found_by="words"))
+    if taken:
+        page.lines = [line for line in page.lines if id(line) not in taken]
 
 
 def _centre_in(obj: dict[str, Any], bbox: tuple[float, float, float, float]) -> bool:
