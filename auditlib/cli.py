@@ -35,7 +35,12 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per report, one per line.")
-def parse(paths: tuple[str, ...], as_json: bool) -> None:
+@click.option(
+    "--explain", is_flag=True,
+    help="Also show how each table was found: page, rows matched, labels as printed, cells left empty and why "
+    "(on stderr with --json).",
+)
+def parse(paths: tuple[str, ...], as_json: bool, explain: bool) -> None:
     """Parse reports (files or folders) and print what was read."""
     failed = False
     for item in iter_reports(paths):
@@ -50,6 +55,11 @@ def parse(paths: tuple[str, ...], as_json: bool) -> None:
             _emit(item.to_json())
         else:
             click.echo(_summary(item))
+        if explain:
+            from auditlib.explain import explain as explain_report
+
+            # The JSON lines stay machine-readable: the account goes to stderr then.
+            click.echo(explain_report(item), err=as_json)
     sys.exit(1 if failed else 0)
 
 

@@ -364,7 +364,14 @@ class ZooDoc:
     path: Path
     expected: dict[str, Any]
     variant: str
-    container: str  # pdf | doc | odt | rtf | html | wps | docx
+    container: str  # pdf | doc | odt | rtf | html | mht | wps | docx
+
+    @property
+    def deserved(self) -> list[str]:
+        """The findings a document made this way truly deserves: one per blank cell."""
+        return ["TABLE_CELL_MISSING"] * sum(
+            v is None for t in ("table2", "table3", "table4") for row in self.expected[t].values() for v in row.values()
+        )
 
 
 @dataclass(frozen=True)
@@ -375,6 +382,7 @@ class _Variant:
     edit: Callable[[Any], None] | None = None
     long: bool = False
     bare: bool = False  # no sentence between a section heading and its table
+    blanks: int = 0  # 表三 cells left blank (expected null, each deserving TABLE_CELL_MISSING)
 
 
 _VARIANTS = (
@@ -390,6 +398,8 @@ _VARIANTS = (
     _Variant("2019", "2019", 7, bare=True),
     _Variant("2019-borderless", "2019", 8, lambda d: _set_borders(d, ())),
     _Variant("2019-landscape", "2019", 9, _landscape),
+    _Variant("blanks", "2021", 14, blanks=3),
+    _Variant("blanks-borderless", "2021", 15, lambda d: _set_borders(d, ()), blanks=3),
 )
 # Containers made from these variants' Word files.
 _CONTAINER_SOURCES = ("plain", "2019")
@@ -470,8 +480,18 @@ def _text_bottom(path: Path) -> float:
     return float(section.page_height.pt - section.bottom_margin.pt)
 
 
+def _blank_out(report: dict[str, Any], n: int, seed: int) -> None:
+    # Zeros left blank, as agencies often do: the printed sums still hold.
+    rng = random.Random(seed)
+    cells = [(r, c) for r, cols in report["table3"].items() for c, v in cols.items() if v == 0]
+    for r, c in rng.sample(cells, n):
+        report["table3"][r][c] = None
+
+
 def _write_docx(v: _Variant, path: Path, spacer: float | None = None) -> dict[str, Any]:
     report = make_report(v.seed, v.fmt)
+    if v.blanks:
+        _blank_out(report, v.blanks, v.seed)
     sections = narrative(report, v.long, v.bare)
     if v.fmt == "2019":
         make_docx_2019(report, sections, path)

@@ -355,11 +355,13 @@ def _assemble(pages: list[_Page]) -> list[Block]:
             if isinstance(item, _TableItem):
                 if index == 0 and open_table is not None and blocks and isinstance(blocks[-1], Table):
                     _continue_table(open_table, item)
-                    blocks[-1] = Table(open_table.rows, line=blocks[-1].line)
+                    last = blocks[-1]
+                    how = last.how if last.how == item.found_by else f"{last.how}+{item.found_by}"
+                    blocks[-1] = Table(open_table.rows, line=last.line, how=how, pages=(*last.pages, item.page))
                 else:
                     flush()
                     open_table = _TableItem([list(r) for r in item.rows], item.top, item.bottom, item.page)
-                    blocks.append(Table(open_table.rows, line=item.page))
+                    blocks.append(Table(open_table.rows, line=item.page, how=item.found_by, pages=(item.page,)))
                 prev = None
                 continue
             open_table = None

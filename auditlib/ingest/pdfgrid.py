@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -191,10 +192,13 @@ def _build(lines: list[WordLine], run: list[int], pitch: float) -> WordTable | N
         ln = lines[i]
         last = rows[-1] if rows else None
         new_label = any(_NUMBERED.match(s.text) for s in labels)
+        # Values with no label of their own, beside a row that lacks just those
+        # columns, are that row's (top- and centre-aligned cells of one row).
+        reach = (0.6 if labels else 1.5) * pitch
         if (
             last is not None
             and not (set(cols) & set(last["cols"]))
-            and ln.top - last["bottom"] <= 0.6 * pitch
+            and ln.top - last["bottom"] <= reach
             and not new_label
         ):
             last["cols"].update(cols)
@@ -217,9 +221,13 @@ def _build(lines: list[WordLine], run: list[int], pitch: float) -> WordTable | N
             loose.append({"top": ln.top, "bottom": ln.bottom, "cols": {}, "labels": list(labels), "lines": [i]})
         else:
             target["labels"].extend(labels)
+    # Columns that most value rows fill: a row missing one of them left that cell blank.
+    # (A value under a merged cell stands between columns: it is kept, never padded.)
+    filled = Counter(k for row in rows for k in row["cols"])
+    full = {k for k, n in filled.items() if n >= max(2, len(rows) / 2)}
     out_rows: list[tuple[float, list[str | None]]] = []
     for row in rows + loose:
-        out_rows.append((row["top"], _emit(row, size)))
+        out_rows.append((row["top"], _emit(row, size, full if row["cols"] else set())))
     out_rows.sort(key=lambda r: r[0])
     first, last_line = lines[run[0]], lines[run[-1]]
     return WordTable(list(run), [r for _, r in out_rows], first.top, last_line.bottom, len(columns))
@@ -275,7 +283,7 @@ def _nearest(rows: list[dict[str, Any]], line: WordLine, size: float) -> dict[st
     return hits[0] if len(hits) == 1 else None
 
 
-def _emit(row: dict[str, Any], size: float) -> list[str | None]:
+def _emit(row: dict[str, Any], size: float, full: set[int]) -> list[str | None]:
     """Label cells left to right (pieces of one label joined top to bottom), then values by column."""
     groups: list[list[_Seg]] = []
     for seg in sorted(row["labels"], key=lambda s: s.x0):
@@ -286,5 +294,5 @@ def _emit(row: dict[str, Any], size: float) -> list[str | None]:
         else:
             groups.append([seg])
     cells: list[str | None] = ["".join(s.text for s in sorted(g, key=lambda s: s.top)) for g in groups]
-    cells.extend(row["cols"][k] for k in sorted(row["cols"]))
+    cells.extend(row["cols"].get(k, "") for k in sorted(set(row["cols"]) | full))
     return cells
