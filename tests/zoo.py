@@ -14,6 +14,8 @@ target format):
 - ``landscape``   the whole document on landscape pages
 - ``borderless``  every ruling line removed: cells are placed by word position alone
 - ``hrules``      only horizontal rules left (no vertical lines)
+- ``frame``       only the outer frame of each table left
+- ``boxed-rows``  the frame and horizontal rules, no vertical ones (each row a box)
 - ``lastrow``     表三's last row alone at the head of the next page
 - ``2019``        the 2019 format (a template made here from the 2021 one)
 
@@ -208,10 +210,15 @@ def _set_borders(document: Any, keep: tuple[str, ...]) -> None:
             tc_pr = tc.get_or_add_tcPr()
             for old in tc_pr.findall(qn("w:tcBorders")):
                 tc_pr.remove(old)
+            if "insideH" not in keep:
+                continue  # the table's own borders (or none) apply to every cell
+            siblings = list(tc.getparent().iterchildren(qn("w:tc")))
+            # The frame's sides only on the row's first and last cells: a cell's border wins over the table's.
+            outer = {"left": tc is siblings[0], "right": tc is siblings[-1]}
             cell_borders = OxmlElement("w:tcBorders")
             for side in ("top", "left", "bottom", "right"):
                 el = OxmlElement(f"w:{side}")
-                if side in keep or (side in ("top", "bottom") and "insideH" in keep):
+                if side in ("top", "bottom") or (side in keep and outer[side]):
                     el.set(qn("w:val"), "single")
                     el.set(qn("w:sz"), "4")
                     el.set(qn("w:color"), "000000")
@@ -398,6 +405,8 @@ _VARIANTS = (
     _Variant("2019", "2019", 7, bare=True),
     _Variant("2019-borderless", "2019", 8, lambda d: _set_borders(d, ())),
     _Variant("2019-landscape", "2019", 9, _landscape),
+    _Variant("frame", "2021", 16, lambda d: _set_borders(d, ("top", "left", "bottom", "right"))),
+    _Variant("boxed-rows", "2019", 17, lambda d: _set_borders(d, ("top", "left", "bottom", "right", "insideH"))),
     _Variant("blanks", "2021", 14, blanks=3),
     _Variant("blanks-borderless", "2021", 15, lambda d: _set_borders(d, ()), blanks=3),
 )

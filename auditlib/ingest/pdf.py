@@ -213,7 +213,7 @@ def _extract_page(page: Any, region_ids: Iterator[int]) -> _Page:
                 break
         line = _Line(text, raw["x0"], raw["x1"], raw["top"], raw["bottom"], float(size), out.number, out.width, region)
         out.lines.append(line)
-        if region == -1 and chars:
+        if chars:
             loose.append((line, chars))
     for bbox, rows in real:
         out.tables.append(_TableItem(rows, bbox[1], bbox[3], out.number))
@@ -225,13 +225,18 @@ def _take_word_tables(page: _Page, loose: list[tuple[_Line, list[dict[str, Any]]
     """Tables without ruling lines: their lines leave the running text and come back as a table."""
     if not loose:
         return
-    words = [WordLine(chars, line.top, line.bottom, line.size or 10.0) for line, chars in loose]
     right = max(line.x1 for line, _ in loose)
     taken: set[int] = set()
-    for table in find_word_tables(words, right):
-        ids = {id(loose[i][0]) for i in table.lines}
-        taken |= ids
-        page.tables.append(_TableItem(table.rows, table.top, table.bottom, page.number, found_by="words"))
+    # Running text and each framed box apart: a table boxed row by row (horizontal
+    # rules and a frame, no vertical rules) is such a box.
+    regions: dict[int, list[tuple[_Line, list[dict[str, Any]]]]] = {}
+    for item in loose:
+        regions.setdefault(item[0].region, []).append(item)
+    for members in regions.values():
+        words = [WordLine(chars, line.top, line.bottom, line.size or 10.0) for line, chars in members]
+        for table in find_word_tables(words, right):
+            taken |= {id(members[i][0]) for i in table.lines}
+            page.tables.append(_TableItem(table.rows, table.top, table.bottom, page.number, found_by="words"))
     if taken:
         page.lines = [line for line in page.lines if id(line) not in taken]
 
