@@ -397,6 +397,8 @@ _VARIANTS = (
     _Variant("lead", "2021", 11),
     _Variant("tight", "2021", 12, _tight, bare=True),
     _Variant("2019-tight", "2019", 13, _tight, bare=True),
+    _Variant("tight-borderless", "2021", 18, lambda d: (_tight(d), _set_borders(d, ())), bare=True),
+    _Variant("2019-tight-borderless", "2019", 19, lambda d: (_tight(d), _set_borders(d, ())), bare=True),
     _Variant("repeat", "2021", 2, lambda d: _repeat_header(d), long=True),
     _Variant("landscape", "2021", 3, _landscape),
     _Variant("borderless", "2021", 4, lambda d: _set_borders(d, ()), bare=True),

@@ -113,13 +113,19 @@ def find_word_tables(lines: list[WordLine], right_margin: float) -> list[WordTab
     runs: list[list[int]] = []
     cur: list[int] = []
     pending: list[int] = []  # non-tabular lines that may sit inside a table
+
+    def gap(i: int) -> float:
+        return lines[i].top - lines[i - 1].bottom
+
     for i, ln in enumerate(lines):
-        near = not cur or ln.top - lines[(pending or cur)[-1]].bottom <= 2.5 * pitch
-        if tabular[i] and near:
+        # Lines of one table stand close; a heading or paragraph keeps its spacing
+        # (a heading straight under a table's last row must not join the table).
+        close = gap(i) <= ln.size if i else False
+        if tabular[i] and cur and (close or (not pending and gap(i) <= 2.5 * pitch)):
             cur.extend(pending)
             cur.append(i)
             pending = []
-        elif cur and near and not _is_running_text(ln, right_margin) and len(pending) < 4:
+        elif cur and close and not tabular[i] and not _is_running_text(ln, right_margin) and len(pending) < 4:
             pending.append(i)
         else:
             if cur:
