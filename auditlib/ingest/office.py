@@ -87,10 +87,12 @@ def to_docx(data: bytes, kind: str, timeout: float = CONVERT_TIMEOUT) -> bytes:
         out = folder / "out" / "report.docx"
         if not out.exists() or out.stat().st_size == 0:
             detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] if err else []
+            # A Word 97 container that will not convert keeps the code it always had.
             raise IngestError(
-                "CONVERT_FAILED",
-                f"{name}文件无法用 LibreOffice 转换，可能已损坏或不是该格式 "
-                f"(LibreOffice could not convert the .{kind} file; corrupt?)" + (f"：{detail[0]}" if detail else ""),
+                "DOC_LEGACY" if kind in ("doc", "wps") else "CONVERT_FAILED",
+                f"{name}文件无法用 LibreOffice 转换，可能已损坏或不是该格式；请另存为 .docx 或 PDF 后再导入 "
+                f"(LibreOffice could not convert the .{kind} file; corrupt? save it as .docx or PDF)"
+                + (f"：{detail[0]}" if detail else ""),
             )
         return out.read_bytes()
 
