@@ -36,8 +36,9 @@ class Table:
     rows: list[list[str | None]]
     line: int | None = None
     # How the reader found it, for `auditlib parse --explain`: "" (the file's own
-    # table markup), "rules" (a PDF's ruling lines) or "words" (a PDF table without
-    # rules, rebuilt from word positions); and the pages a PDF table spans.
+    # table markup), "rules" (a PDF's ruling lines), "words" (a PDF table without
+    # rules, rebuilt from word positions) or "ocr" (a scanned page); and the pages a
+    # PDF table spans.
     how: str = ""
     pages: tuple[int, ...] = ()
 

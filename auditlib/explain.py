@@ -17,6 +17,7 @@ from auditlib.tables import ParsedTable
 _HOW = {
     "rules": "PDF 表格线（pdfplumber 网格）",
     "words": "PDF 无表格线，按文字位置重建 (no ruling lines: rebuilt from word positions)",
+    "ocr": "扫描页，文字识别（OCR）读取 (scanned page read by OCR)",
 }
 _KIND = {"docx": "Word 表格", "html": "网页表格", "text": "文本中的表格行", "pdf": "PDF"}
 _SECTION_OF = {"table2": "二", "table3": "三", "table4": "四"}

@@ -74,7 +74,7 @@ class _TableItem:
     top: float
     bottom: float
     page: int
-    found_by: str = "rules"  # "rules": pdfplumber's grid; "words": word positions (no ruling lines)
+    found_by: str = "rules"  # "rules": pdfplumber's grid; "words": word positions (no ruling lines); "ocr": a scan
 
 
 @dataclass
@@ -161,7 +161,7 @@ def _read_scanned(data: bytes, pages: list[_Page], warnings: list[str]) -> None:
             if text:
                 size = ln.bottom - ln.top
                 page.lines.append(_Line(text, ln.x0, ln.x1, ln.top, ln.bottom, size, number, page.width, -1))
-        page.tables = [_TableItem(t.rows, t.top, t.bottom, number) for t in read.tables]
+        page.tables = [_TableItem(t.rows, t.top, t.bottom, number, found_by="ocr") for t in read.tables]
     note = f"；{dropped}行文字识别置信度过低，未采用" if dropped else ""
     warnings.append(
         f"第{listed}页没有文字层（扫描页），已用文字识别（OCR）读取；表格数值须经勾稽关系验证方予采用{note} "
