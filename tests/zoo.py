@@ -422,11 +422,20 @@ _CONTAINERS = {
 }
 
 
-def generator_hash() -> str:
+def _hash_sources() -> str:
     h = hashlib.sha256()
     for f in (Path(__file__), _HERE / "fixtures.py", template_path()):
         h.update(f.read_bytes())
     return h.hexdigest()[:16]
+
+
+# Taken when this module is imported: the cache key is the code that runs, even if
+# the file is edited while a long test session is under way.
+_GENERATOR_HASH = _hash_sources()
+
+
+def generator_hash() -> str:
+    return _GENERATOR_HASH
 
 
 def soffice() -> str | None:
