@@ -93,7 +93,9 @@ def read_html(data: bytes, source: str) -> Document:
     stats = _subtree_stats(root)
     walker = _Walker(stats)
     blocks = walker.run(root)
-    return Document(source=source, blocks=blocks, kind="html", encoding=encoding, warnings=warnings)
+    return Document(
+        source=source, blocks=blocks, kind="html", encoding=encoding, warnings=warnings, images=walker.images
+    )
 
 
 # ------------------------------------------------------------------ decoding
@@ -183,12 +185,15 @@ class _Walker:
     def __init__(self, stats: _Stats) -> None:
         self.stats = stats
         self.checks = 0
+        self.images: list[tuple[int, str]] = []  # (block index, src) of pictures in the text
 
     def run(self, root: Tag) -> list[Block]:
         blocks: list[Block] = []
         for item in self._events(root, tables=True, chrome=True):
             if isinstance(item, str):
                 blocks.append(Paragraph(item))
+            elif _name(item) == "img":
+                self.images.append((len(blocks), str(item.get("src") or item.get("alt") or "（图片）")))
             else:
                 blocks.extend(self._table(item))
         return blocks
@@ -222,6 +227,11 @@ class _Walker:
                 continue
             if name == "br":
                 yield from flush()
+                continue
+            if name == "img":
+                if tables and _picture(node):
+                    yield from flush()
+                    yield node
                 continue
             if chrome and self._is_chrome(node, name, article):
                 continue
@@ -312,6 +322,15 @@ class _Walker:
     def _cell_text(self, cell: Tag) -> str:
         lines = [text for text in self._events(cell, tables=False, chrome=False) if isinstance(text, str)]
         return "\n".join(lines)
+
+
+def _picture(img: Tag) -> bool:
+    """An image that can hold a table: not an icon or a spacer (sizes, where given, of 100 px and more)."""
+    for attr in ("width", "height"):
+        value = str(img.get(attr) or "").strip().rstrip("px").strip()
+        if value.isdigit() and int(value) < 100:
+            return False
+    return True
 
 
 def _table_rows(table: Tag) -> list[Tag]:

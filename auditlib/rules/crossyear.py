@@ -53,9 +53,9 @@ def carryover(reports: list[Report], ctx: Context) -> Iterator[Finding]:
 def stock(reports: list[Report], ctx: Context) -> Iterator[Finding]:
     for prev, cur in consecutive(reports, ctx):
         # Only the 2021 format counts documents in force; 2019's 对外公开总数量 is another figure.
-        if cur.format != "2021" or prev.format != "2021":
-            continue
         t, p = cur.tables["table2"], prev.tables["table2"]
+        if t.layout.format != "2021" or p.layout.format != "2021":
+            continue
         for row in ("regulations", "normative_documents"):
             last, issued, repealed, now = (
                 p.get(row, "in_force"),

@@ -202,7 +202,7 @@ def _t2(report: Report, row: str) -> Figure | None:
     if not pt.found:
         return None
     # 2019's table has 本年新制作 and 本年新公开: the text may mean either.
-    cols = ("issued",) if report.format != "2019" else ("published", "made")
+    cols = ("issued",) if pt.layout.format != "2019" else ("published", "made")
     vals = [(c, pt.get(row, c)) for c in cols]
     vals = [(c, v) for c, v in vals if v is not None]
     if not vals:
