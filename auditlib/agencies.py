@@ -89,3 +89,33 @@ def group_by_agency(reports: Iterable[Report], names: dict[str, str] | None = No
         if r.meta.agency and r.meta.year:
             years[names[r.meta.agency]].setdefault(r.meta.year, r)
     return AgencyYears(names, dict(years))
+
+
+# ------------------------------------------------------------------ kinds of agency
+# 条例第四十九条 sets the publication deadline by who reports: a department by 31 January,
+# a 县级以上地方人民政府's own report by 31 March; 乡镇 and 街道 are left to each region.
+DEPARTMENT = "department"
+GOVERNMENT = "government"
+TOWNSHIP = "township"
+KIND_ZH = {
+    DEPARTMENT: "人民政府部门及其他机关",
+    GOVERNMENT: "县级以上地方人民政府本级报告",
+    TOWNSHIP: "乡镇人民政府、街道办事处",
+}
+_TOWNSHIP = re.compile(r"(?:[乡镇]|苏木)(?:人民)?政府$|街道(?:办事处|办|工委)?$|[乡镇]$")
+_GOVERNMENT = re.compile(r"(?:省|自治区|市|自治州|州|盟|县|自治县|区|旗|特区|林区)(?:人民)?政府$")
+
+
+def agency_kind(name: str | None) -> str:
+    """Which of 第四十九条's kinds an agency is, judged from its name.
+
+    Only the name's ending decides: 柳州市城中区人民政府 is a government, its
+    人民政府办公室 a department (the office's own report), 城中街道办事处 and
+    某某镇人民政府 are 乡镇/街道. Anything else (局, 委员会, 管委会 …) is a department.
+    """
+    key = agency_key(name)
+    if _TOWNSHIP.search(key):
+        return TOWNSHIP
+    if _GOVERNMENT.search(key):
+        return GOVERNMENT
+    return DEPARTMENT

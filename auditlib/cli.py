@@ -82,11 +82,27 @@ def _summary(r: Report) -> str:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per finding, one per line.")
 @click.option("--no-cache", is_flag=True, help="Parse every file again instead of using the parse cache.")
-def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
+@click.option(
+    "--deadlines",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A deadline table (region,kind,deadline[,basis] CSV) over the packaged one; same as $AUDITLIB_DEADLINES.",
+)
+def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool, deadlines: str | None) -> None:
     """Parse and audit reports; reports of one agency are audited across years."""
+    import os
+
     from auditlib.cache import Cache
     from auditlib.pipeline import audit_folder
+    from auditlib.rules.deadlines import ENV, Deadlines, DeadlineTableError
 
+    if deadlines:
+        # Through the environment, so that every step of the run (and its kernels) applies it.
+        os.environ[ENV] = os.pathsep.join(p for p in (os.environ.get(ENV), deadlines) if p)
+    try:
+        Deadlines.load()  # a broken table is a usage error before any work, not a crash after it
+    except DeadlineTableError as exc:
+        raise click.UsageError(str(exc)) from exc
     # With the cache, this also stores the summary the dashboard reads instead of auditing again.
     run = audit_folder(paths, None if no_cache else Cache())
     items, findings = run.items, run.findings
