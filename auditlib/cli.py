@@ -128,11 +128,15 @@ def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool, deadlines: str 
 
 
 @main.command()
-def rules() -> None:
+@click.option("--markdown", is_flag=True, help="As the Markdown table the README carries.")
+def rules(markdown: bool) -> None:
     """List the rule catalogue."""
-    from auditlib.rules import load_all
+    from auditlib.rules import catalogue
 
-    for r in sorted(load_all().values(), key=lambda r: r.id):
+    if markdown:
+        click.echo(catalogue.markdown())
+        return
+    for r in catalogue.rules_sorted():
         click.echo(f"{r.id:<22} {r.severity:<8} {r.title_zh}\n{'':<31} {r.title_en}")
 
 
