@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from auditlib.report import Report
 
 _TRAIL = re.compile(r"[（(](?:本级|机关|本部)[）)]$")
+_PLACES = re.compile(r"(?:[\u4e00-\u9fff]{2,6}?(?:自治区|自治州|自治县|省|市|区|县|旗|盟|州))+")
 _FULL = str.maketrans("（）", "()")
 
 
@@ -54,10 +55,20 @@ def resolve(names: Iterable[str | None]) -> dict[str, str]:
             cands &= by_char[ch]
             if len(cands) <= 1:
                 break
-        longer = [c for c in cands if len(c) > len(k) and is_abbreviation(k, c)]
+        longer = [c for c in cands if len(c) > len(k) and is_abbreviation(k, c) and _same_places(k, c)]
         targets = {canonical.get(c, c) for c in longer}
         canonical[k] = targets.pop() if len(targets) == 1 else k
     return {n: canonical[agency_key(n)] for n in names}
+
+
+def _same_places(short: str, full: str) -> bool:
+    """The places a short name starts with end the full name's places: 城中区城中街道办 may be
+    柳州市城中区城中街道办事处, but 柳州市人民政府办公室 is not 柳州市鱼峰区人民政府办公室."""
+    m = _PLACES.match(short)
+    if not m:
+        return True
+    f = _PLACES.match(full)
+    return bool(f) and f.group(0).endswith(m.group(0))
 
 
 @dataclass

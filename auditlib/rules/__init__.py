@@ -83,6 +83,7 @@ def load_all() -> dict[str, Rule]:
         narrative,
         ocr,
         outliers,
+        peers,
         structure,
         tables,
     )
