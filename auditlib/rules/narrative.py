@@ -115,12 +115,34 @@ def _label(pt: ParsedTable, row: str) -> str:
     return squash(pt.labels.get(row) or pt.layout.row(row).label)
 
 
-def _sum_rows(pt: ParsedTable, rows: Iterable[str], col: str) -> tuple[Number, bool] | None:
-    vals = [pt.get(r, col) for r in rows]
+def _applicant_columns(pt: ParsedTable) -> tuple[str, ...]:
+    return tuple(c.key for c in pt.layout.columns or () if c.key != "total")
+
+
+def _row_total(pt: ParsedTable, row: str) -> tuple[Number, bool] | None:
+    """A 表三 row's 总计; when that cell is blank, the sum of its filled applicant columns.
+
+    A report that leaves the 总计 column empty still states its counts in the other six:
+    the sum is exact when all six are filled, otherwise a lower bound.
+    """
+    v = pt.get(row, "total")
+    if v is not None:
+        return v, True
+    return _sum_rows_cols(pt, row, _applicant_columns(pt))
+
+
+def _sum_rows(pt: ParsedTable, rows: Iterable[str]) -> tuple[Number, bool] | None:
+    """The rows' 总计 summed (blank 总计 cells through their columns), and whether it is exact."""
+    vals = [_row_total(pt, r) for r in rows]
     known = [v for v in vals if v is not None]
     if not known:
         return None
-    return sum(known), len(known) == len(vals)
+    return sum(v for v, _ in known), len(known) == len(vals) and all(exact for _, exact in known)
+
+
+def _exact_total(pt: ParsedTable, row: str) -> Number | None:
+    got = _row_total(pt, row)
+    return got[0] if got is not None and got[1] else None
 
 
 def _t3(
@@ -129,18 +151,20 @@ def _t3(
     pt = report.tables["table3"]
     if not pt.found or not rows:
         return None
-    got = _sum_rows(pt, rows, "total")
+    got = _sum_rows(pt, rows)
     if got is None:
         return None
     name = label or _label(pt, rows[0])
     shown = [r for r in rows if pt.get(r, "total") != 0] or list(rows[:1])
+    blank = any(pt.get(r, "total") is None for r in rows)
     return Figure(
         value=got[0],
         exact=got[1],
         table="table3",
         rows=rows,
         column="total",
-        label=f"表三 {name} / 总计",
+        # Say so when 总计 cells are blank and the figure adds up the applicant columns instead.
+        label=f"表三 {name} / 总计" + ("（总计栏空白，按各列合计）" if blank else ""),
         evidence="\n".join(pt.row_text(r) for r in shown),
         alternatives=alternatives,
     )
@@ -224,7 +248,7 @@ def _t2(report: Report, row: str) -> Figure | None:
 def table_figure(report: Report, kind: str) -> Figure | None:
     """The table figure a claim of ``kind`` speaks of, or None when the tables cannot say."""
     pt = report.tables["table3"]
-    new, over, fwd = (pt.get(r, "total") for r in ("new_received", "carried_over", "carried_forward"))
+    new, over, fwd = (_exact_total(pt, r) for r in ("new_received", "carried_over", "carried_forward"))
     if kind == RECEIVED:
         # 共受理 N 件 sometimes counts last year's carried-over applications in.
         return _t3(report, ("new_received",), alternatives=() if None in (new, over) else (new + over,))
@@ -236,7 +260,14 @@ def table_figure(report: Report, kind: str) -> Figure | None:
             alts += (new - fwd,)
             if over is not None:
                 alts += (new + over - fwd,)
-        return _t3(report, ("total_handled",), alternatives=alts)
+        fig = _t3(report, ("total_handled",), alternatives=alts)
+        if fig is None or not fig.exact:
+            # A blank （七）总计 row: the result rows （一）…（六） add up to it.
+            rows = tuple(r.key for r in pt.layout.rows if r.outcome)
+            parts = _t3(report, rows, "三、本年度办理结果（一）至（六）合计", alts)
+            if parts is not None and (fig is None or parts.exact):
+                return parts
+        return fig
     if kind == CARRIED_OVER:
         return _t3(report, ("carried_over",))
     if kind == CARRIED_FORWARD:
@@ -466,7 +497,7 @@ def _application_bases(report: Report) -> list[Number]:
     pt = report.tables["table3"]
     if not pt.found:
         return []
-    new, over, handled = (pt.get(r, "total") for r in ("new_received", "carried_over", "total_handled"))
+    new, over, handled = (_exact_total(pt, r) for r in ("new_received", "carried_over", "total_handled"))
     out = [v for v in (new, handled) if v is not None]
     if new is not None and over is not None:
         out.append(new + over)

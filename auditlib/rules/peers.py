@@ -58,15 +58,15 @@ _ANCHORS = frozenset(
 )
 
 
-_ANCHOR_RX = re.compile("[" + "".join(re.escape(c) for c in sorted(_ANCHORS)) + "]")
+_ANCHOR_CLASS = "[" + "".join(re.escape(c) for c in sorted(_ANCHORS)) + "]"
+# A look-ahead captures every kept shingle, overlapping, in one C-level scan.
+_KEPT = re.compile(f"(?=({_ANCHOR_CLASS}.{{{SHINGLE - 1}}}))", re.S)
+_EVERY = re.compile(f"(?=(.{{{SHINGLE}}}))", re.S)
 
 
-def shingles(text: str, k: int = SHINGLE, every: bool = False) -> frozenset[int]:
+def shingles(text: str, every: bool = False) -> frozenset[int]:
     """The kept shingles of a normalised text, as hashes (``every``: all of them)."""
-    n = len(text) - k + 1
-    if every:
-        return frozenset(hash(text[i : i + k]) for i in range(n))
-    return frozenset(hash(text[i : i + k]) for m in _ANCHOR_RX.finditer(text, 0, max(n, 0)) if (i := m.start()) < n)
+    return frozenset(map(hash, (_EVERY if every else _KEPT).findall(text)))
 
 
 def common_threshold(agencies: int) -> int:
