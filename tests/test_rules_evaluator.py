@@ -41,3 +41,62 @@ def test_text_against_blank_totals_uses_the_filled_columns(tmp_path):
 def test_text_agreeing_with_the_filled_columns_is_silent(tmp_path):
     p = _blank_totals(tmp_path, "本年度政府信息公开申请中，予以公开及部分公开25件，无法提供38件。")
     assert fired(p, "TEXT_TABLE_MISMATCH") == []
+
+
+# ------------------------------------------------------------------ fee notices: 表三 （六）2 against section 六
+_UNPAID_ROW = "缴纳费用、行政机关不再处理其政府信息公开申请\n\t\xa00\n\t\xa00\n\t\xa00\n\t\xa00\n\t0\xa0\n\t0\xa0\n\t\xa00\n"
+_ONE_UNPAID = "缴纳费用、行政机关不再处理其政府信息公开申请\n\t\xa01\n\t\xa00\n\t\xa00\n\t\xa00\n\t0\xa0\n\t0\xa0\n\t\xa01\n"
+
+
+def _section_6(tmp_path, text, unpaid=True):
+    rows = [(_UNPAID_ROW, _ONE_UNPAID)] if unpaid else []
+    return edited(tmp_path, S000, *rows, ("事项\n\n无\n", f"事项\n\n{text}\n"))
+
+
+def test_section_6_denying_fee_notices_that_table_3_counts(tmp_path):
+    p = _section_6(tmp_path, "本年度未收取信息处理费，未向申请人发出收费通知。")
+    assert load(p).tables["table3"].get("other_unpaid_fee", "total") == 1
+    fs = fired(p, "TEXT_TABLE_MISMATCH")
+    assert [(f.row, f.expected, f.actual) for f in fs] == [("other_unpaid_fee", 1, 0)]
+    assert "收费通知" in fs[0].evidence and "六、其他需要报告的事项" in fs[0].location
+
+
+def test_fee_statements_that_agree_with_table_3_are_silent(tmp_path):
+    # Nothing collected is no contradiction: the notice went out and was not paid.
+    assert fired(_section_6(tmp_path, "本年度发出收费通知1件，申请人逾期未缴纳，未收取信息处理费。"), "TEXT_TABLE_MISMATCH") == []
+    assert fired(_section_6(tmp_path, "本年度未收取信息处理费。"), "TEXT_TABLE_MISMATCH") == []
+    assert fired(_section_6(tmp_path, "申请人逾期未按收费通知要求缴纳费用1件，未收取费用。"), "TEXT_TABLE_MISMATCH") == []
+    # No notice, and 表三 counts none.
+    assert fired(_section_6(tmp_path, "本年度未发出收费通知。", unpaid=False), "TEXT_TABLE_MISMATCH") == []
+
+
+# ------------------------------------------------------------------ exhaustive lists (NARRATIVE_SUM)
+LIST_002 = "2022年度累计主动公开政府信息共16704条"
+
+
+def test_a_long_exhaustive_list_that_falls_short_is_flagged(tmp_path):
+    # 002's 18 categories of 主动公开 add up to 16704 exactly; the total made 16714.
+    assert audit([load(sample_path(S002))], rules=["NARRATIVE_SUM"]) == []
+    p = edited(tmp_path, S002, (LIST_002, LIST_002.replace("16704", "16714")))
+    fs = fired(p, "NARRATIVE_SUM")
+    assert [(f.expected, f.actual) for f in fs] == [(16714, 16704)]
+    assert "18项" in fs[0].message
+
+
+def test_an_open_list_stays_silent(tmp_path):
+    # The same list ending in 等 gives examples: a shortfall says nothing.
+    p = edited(tmp_path, S002, (LIST_002, LIST_002.replace("16704", "16714")), ("总结和计划类信息1条。", "总结和计划类信息1条等。"))
+    assert fired(p, "NARRATIVE_SUM") == []
+    # A short 其中 list of some items is open too.
+    p = edited(tmp_path, S000, (SECTION_3, SECTION_3 + "本年度共收到政府信息公开申请78件，其中网上申请50件。\n"))
+    assert fired(p, "NARRATIVE_SUM") == []
+
+
+def test_lists_given_with_fenbiewei_or_every_category(tmp_path):
+    said = "本年度共收到政府信息公开申请78件，{}自然人申请70件、法人或其他组织申请1件。\n"
+    for head in ("分别为", "其中"):  # 分别为; every applicant category named
+        p = edited(tmp_path, S000, (SECTION_3, SECTION_3 + said.format(head)))
+        fs = fired(p, "NARRATIVE_SUM")
+        assert [(f.expected, f.actual) for f in fs] == [(78, 71)], head
+        p = edited(tmp_path, S000, (SECTION_3, SECTION_3 + said.format(head).replace("70件", "77件")))
+        assert fired(p, "NARRATIVE_SUM") == [], head

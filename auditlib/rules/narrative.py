@@ -340,6 +340,48 @@ def text_table_mismatch(report: Report, ctx: Context) -> Iterator[Finding]:
     for c in claims:
         if c.kind == SUM and c.ref in (REVIEW, LITIGATION):
             yield from _breakdown(report, ctx, c)
+    yield from _fee_notices(report)
+
+
+# Section 六 saying no 收费通知 was ever sent. "未收取信息处理费" is no such statement (a notice
+# the applicant did not pay leaves nothing collected), nor "逾期未按收费通知要求缴纳" (it says one was).
+_NO_FEE_NOTICE = re.compile(
+    r"(?:未|没有|无|不曾|从未|均未)[^。；;，,！!\n按依照据缴]{0,16}?(?:发出|出具|送达|发送|下发|开具|寄送|制发)?"
+    r"[^。；;，,！!\n按依照据缴]{0,8}?收费通知"
+)
+
+
+def _fee_notices(report: Any) -> Iterator[Finding]:
+    """表三 （六）2 counts applications dropped after a fee notice went unpaid: above 0, notices were sent."""
+    pt = report.tables["table3"]
+    six = report.sections.get("六")
+    text = report.section_texts.get("六") or ""
+    if not pt.found or six is None or "other_unpaid_fee" not in {r.key for r in pt.layout.rows}:
+        return
+    got = _row_total(pt, "other_unpaid_fee")
+    if got is None or got[0] <= 0:
+        return
+    m = _NO_FEE_NOTICE.search(text)
+    if m is None:
+        return
+    start = max(text.rfind("。", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
+    stop = re.search(r"[。\n]", text[m.end() :])
+    sentence = text[start : m.end() + stop.end() if stop else len(text)].strip()
+    label = _label(pt, "other_unpaid_fee")
+    yield make(
+        report,
+        "TEXT_TABLE_MISMATCH",
+        f"{six.heading}；表三 {label} / 总计",
+        f"第六部分称未发出收费通知，但表三“{label}”为{_fmt(got[0])}件：申请人逾期未缴费，说明已发出收费通知"
+        f"（section 六 says no fee notice was issued; 表三 counts {_fmt(got[0])} application(s) dropped for an unpaid fee notice）",
+        f"{sentence}\n{pt.row_text('other_unpaid_fee')}",
+        expected=got[0],
+        actual=0,
+        key="fee_notice",
+        table="table3",
+        row="other_unpaid_fee",
+        column="total",
+    )
 
 
 def _mismatch(report: Report, ctx: Context, c: Claim, fig: Figure, zh: str, en: str, key: str) -> Finding:
@@ -423,11 +465,8 @@ def narrative_sum(report: Report, ctx: Context) -> Iterator[Finding]:
             continue
         if total > c.value:
             why_zh, why_en = "分项之和大于总数", "the parts add up to more than the total"
-        elif c.closed:
-            why_zh, why_en = (
-                "分项已列至“其他”，合计仍小于总数",
-                "the list is closed by 其他 yet falls short of the total",
-            )
+        elif (why := _exhaustive(report.narrative, c)) is not None:
+            why_zh, why_en = why
         else:
             continue  # an open list (其中 …) may leave items out
         parts = "＋".join(_fmt(v) for v in values)
@@ -442,6 +481,50 @@ def narrative_sum(report: Report, ctx: Context) -> Iterator[Finding]:
             actual=total,
             key=c.key,
         )
+
+
+# A list names every category of one of these closed sets: nothing can be left out.
+_CATEGORY_SETS = (
+    ("申请人", (re.compile(r"自然人|公民"), re.compile(r"法人|组织|企业"))),
+    (
+        "办理结果",
+        tuple(
+            re.compile(w)
+            for w in (r"^(?:予以|同意|全部)公开", r"部分公开", r"不予公开", r"无法提供", r"不予处理", r"其他处理")
+        ),
+    ),
+    ("复议诉讼结果", tuple(re.compile(w) for w in (r"维持", r"纠正|纠错", r"^其他|^其它", r"未审结|审理中"))),
+)
+LONG_LIST = 6  # items listed one by one, no 等: a list this long is the breakdown, not examples
+_LIST_END = re.compile(r"[。；;！!？?\n]")
+
+
+def _exhaustive(narrative: str, c: Claim) -> tuple[str, str] | None:
+    """Why the list after 共 N claims to be complete, or None when it may leave items out.
+
+    Complete: introduced by 分别为, closed by 其他, naming every category of a closed set, or
+    going category by category through LONG_LIST items or more. Never when 等 follows an item
+    or the sentence goes on past the last item (the list was not read to its end).
+    """
+    head = narrative[c.span[0] : c.parts[0].span[0]]
+    last = c.parts[-1].span[1]
+    stop = _LIST_END.search(narrative, last)
+    rest = narrative[last : stop.start() if stop else len(narrative)]
+    if "等" in narrative[c.span[0] : last] or squash(rest).strip("，,、）)※"):
+        return None
+    if "分别" in head:
+        return "“分别为”所列分项合计小于总数", "a list given with 分别为 falls short of the total"
+    if c.closed:
+        return "分项已列至“其他”，合计仍小于总数", "the list is closed by 其他 yet falls short of the total"
+    for name, cats in _CATEGORY_SETS:
+        if all(any(rx.search(p.label) for p in c.parts) for rx in cats):
+            return f"分项已列全各类{name}，合计仍小于总数", f"every category of {name} is listed, yet they fall short"
+    if len(c.parts) >= LONG_LIST:
+        return (
+            f"逐类列举了{len(c.parts)}项（未用“等”），合计仍小于总数",
+            f"{len(c.parts)} categories listed one by one, no 等, yet they fall short",
+        )
+    return None
 
 
 # ------------------------------------------------------------------ NARRATIVE_PERCENT
