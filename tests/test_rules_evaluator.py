@@ -100,3 +100,22 @@ def test_lists_given_with_fenbiewei_or_every_category(tmp_path):
         assert [(f.expected, f.actual) for f in fs] == [(78, 71)], head
         p = edited(tmp_path, S000, (SECTION_3, SECTION_3 + said.format(head).replace("70件", "77件")))
         assert fired(p, "NARRATIVE_SUM") == [], head
+
+
+# ------------------------------------------------------------------ NARRATIVE_PERCENT: every base the sentence can mean
+def _share(tmp_path, pct):
+    # 000: 78 received, 81 handled (表三). The report states 60 answered elsewhere; 30 of those is 50%.
+    text = f"本年度共答复政府信息公开申请60件。\n予以公开申请30件，占答复总数的{pct}。\n"
+    return edited(tmp_path, S000, (SECTION_3, SECTION_3 + text))
+
+
+def test_a_share_of_the_applications_answered_is_not_a_share_of_those_received(tmp_path):
+    # 30 ÷ 78 = 38.5% and 30 ÷ 81 = 37.0%: only the 60 answered gives 50%.
+    assert fired(_share(tmp_path, "50%"), "NARRATIVE_PERCENT") == []
+
+
+def test_a_share_no_base_gives_is_flagged(tmp_path):
+    fs = fired(_share(tmp_path, "70%"), "NARRATIVE_PERCENT")
+    assert len(fs) == 1 and fs[0].actual == 70
+    for base in ("60", "78", "81"):
+        assert base in fs[0].message

@@ -540,29 +540,37 @@ def _tolerance(decimals: int) -> float:
     "a stated share (X 件，占 Y%) does not match the count and its total",
 )
 def narrative_percent(report: Report, ctx: Context) -> Iterator[Finding]:
-    app_bases: list[Number] | None = None
-    for c in _claims(report, ctx):
+    app_bases: list[tuple[Number, str]] | None = None
+    claims = _claims(report, ctx)
+    for c in claims:
         if c.kind != SHARE or c.approximate or c.count is None:
             continue
-        bases = list(c.bases)
-        if c.applications:
+        # Every total the sentence can mean: the list it belongs to, a total stated before it, and —
+        # for applications — received, answered (all, or this year's), with or without last year's.
+        bases: list[tuple[Number, str]] = [(b, "正文所述总数") for b in c.bases]
+        if c.applications or _APPLICATION_WORDS.search(c.sentence):
             if app_bases is None:
-                app_bases = _application_bases(report)
-            bases += [b for b in app_bases if b not in bases]
-        bases = [b for b in bases if b and b > 0 and b >= c.count]
-        if not bases:
+                app_bases = _application_bases(report, claims)
+            bases += app_bases
+        tried: list[tuple[Number, str]] = []
+        for b, what in bases:
+            if b and b > 0 and b >= c.count and all(b != t for t, _ in tried):
+                tried.append((b, what))
+        if not tried:
             continue
         tol = _tolerance(c.decimals)
-        if any(abs(c.count / b * 100 - c.value) <= tol for b in bases):
+        if any(abs(c.count / b * 100 - c.value) <= tol for b, _ in tried):
             continue
-        base = bases[0]
+        base = tried[0][0]
         share = round(c.count / base * 100, c.decimals)
+        others = "、".join(f"{what}{_fmt(b)}" for b, what in tried)
         yield make(
             report,
             "NARRATIVE_PERCENT",
             _where(report, ctx, c.span[0]),
-            f"正文称{_fmt(c.count)}{_count_unit(c)}占{_fmt(c.value)}%，但{_fmt(c.count)}÷{_fmt(base)}＝{_fmt(share)}%"
-            f"（{_fmt(c.count)} of {_fmt(base)} is {_fmt(share)}%, not {_fmt(c.value)}%）",
+            f"正文称{_fmt(c.count)}{_count_unit(c)}占{_fmt(c.value)}%，但{_fmt(c.count)}÷{_fmt(base)}＝{_fmt(share)}%；"
+            f"可能的基数（{others}）都不能得出{_fmt(c.value)}%"
+            f"（{_fmt(c.count)} of {_fmt(base)} is {_fmt(share)}%, not {_fmt(c.value)}%; no total the sentence can mean gives it）",
             c.sentence,
             expected=share,
             actual=c.value,
@@ -575,15 +583,29 @@ def _count_unit(c: Claim) -> str:
     return m.group(1) if m else "件"
 
 
-def _application_bases(report: Report) -> list[Number]:
-    """The application totals a share of applications can be of."""
+_APPLICATION_WORDS = re.compile(r"申请|答复|办结|受理|收到")
+
+
+def _application_bases(report: Report, claims: list[Claim]) -> list[tuple[Number, str]]:
+    """The application totals a share of applications can be of, with what each is."""
+    out: list[tuple[Number, str]] = []
     pt = report.tables["table3"]
-    if not pt.found:
-        return []
-    new, over, handled = (_exact_total(pt, r) for r in ("new_received", "carried_over", "total_handled"))
-    out = [v for v in (new, handled) if v is not None]
-    if new is not None and over is not None:
-        out.append(new + over)
+    if pt.found:
+        new, over, fwd = (_exact_total(pt, r) for r in ("new_received", "carried_over", "carried_forward"))
+        handled = table_figure(report, HANDLED)
+        if new is not None:
+            out.append((new, "表三本年新收"))
+        if handled is not None and handled.exact:
+            out.append((handled.value, "表三办理结果总计"))
+        if new is not None and over is not None:
+            out.append((new + over, "本年新收＋上年结转"))
+        if new is not None and fwd is not None:
+            out.append((new - fwd, "本年新收中已办结"))
+            if over is not None:
+                out.append((new + over - fwd, "本年已办结（含上年结转）"))
+    # The report's own words for them, wherever it says them.
+    out += [(c.value, "正文所述收到申请数") for c in claims if c.kind == RECEIVED and not c.approximate]
+    out += [(c.value, "正文所述答复申请数") for c in claims if c.kind == HANDLED and not c.approximate]
     return out
 
 
