@@ -21,6 +21,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 
 from auditlib.findings import Finding
 from auditlib.report import Report
@@ -34,9 +35,6 @@ COMMON_SHARE = 0.01  # … or by this share of the corpus's agencies
 COMMON_CAP = 50  # … and always once this many print it (bounds every posting list)
 MIN_OWN = 40  # kept shingles of own text (≈ 160 characters) below which a report is too short to judge
 PEER_THRESHOLD = 0.6
-_MASK64 = (1 << 64) - 1
-_IDX_BITS = 24  # reports in one audit: up to 16 million
-_IDX_MASK = (1 << _IDX_BITS) - 1
 
 
 @dataclass
@@ -98,41 +96,48 @@ class PeerIndex:
         common = frozenset(h for h, n in df.items() if n >= threshold)
         return cls(entries, common, threshold)
 
-    def matches(self) -> Iterator[tuple[_Entry, _Entry, float]]:
-        """(report, its closest other-agency report of the same year, share of its own text in that one)."""
-        # One sorted list of plain ints (year-salted shingle << 24 | report) rather than a dict of
-        # lists: ints are not tracked by the garbage collector, whose passes over a large corpus
-        # of parsed reports would otherwise cost more than the index itself.
+    def matches(self, threshold: float = PEER_THRESHOLD) -> Iterator[tuple[_Entry, _Entry, float]]:
+        """(report, the other agency's same-year report holding most of its own text, that share),
+        for every report whose share reaches ``threshold``.
+
+        Prefix filtering: a peer holding ``threshold`` of a report's own shingles must hold one of
+        its ``len - ceil(threshold·len) + 1`` rarest. Only those shingles' postings are looked up,
+        and each candidate is then measured exactly by one set intersection (C-level), so the
+        frequent (but not yet standard) shingles never multiply into pairs.
+        """
         entries = self.entries
         own = [e.shingles - self.common for e in entries]
-        codes: list[int] = []
+        count: Counter[int] = Counter(chain.from_iterable(own))
+        shared = {h for h, n in count.items() if n > 1}
+        postings: dict[int, list[int]] = defaultdict(list)
+        dups = []
+        for i, mine in enumerate(own):
+            d = mine & shared
+            dups.append(d)
+            for h in d:
+                postings[h].append(i)
         for i, e in enumerate(entries):
-            salt = (e.report.meta.year or 0) * 0x9E3779B97F4A7C15
-            codes.extend(((((h ^ salt) & _MASK64) << _IDX_BITS) | i) for h in own[i])
-        codes.sort()
-        shared: Counter[int] = Counter()  # i << _IDX_BITS | j → shingles of i's own text also in j
-        n, k = len(codes), 0
-        while k < n:
-            key = codes[k] >> _IDX_BITS
-            end = k + 1
-            while end < n and codes[end] >> _IDX_BITS == key:
-                end += 1
-            if end - k > 1:
-                members = [c & _IDX_MASK for c in codes[k:end]]
-                for a in members:
-                    for b in members:
-                        if a != b and entries[a].agency != entries[b].agency:
-                            shared[a << _IDX_BITS | b] += 1
-            k = end
-        best: dict[int, tuple[int, int]] = {}
-        for pair, count in shared.items():
-            i, j = pair >> _IDX_BITS, pair & _IDX_MASK
-            if i not in best or (count, -j) > (best[i][0], -best[i][1]):
-                best[i] = (count, j)
-        for i in sorted(best):
-            count, j = best[i]
-            if len(own[i]) >= MIN_OWN:
-                yield entries[i], entries[j], count / len(own[i])
+            mine = own[i]
+            size = len(mine)
+            if size < MIN_OWN:
+                continue
+            prefix = size - math.ceil(threshold * size) + 1 - (size - len(dups[i]))  # unique shingles come first
+            if prefix <= 0:
+                continue
+            year = e.report.meta.year
+            cands: set[int] = set()
+            for h in sorted(dups[i], key=lambda h: (count[h], h))[:prefix]:
+                cands.update(postings[h])
+            best: tuple[int, int] | None = None
+            for j in sorted(cands):
+                o = entries[j]
+                if j == i or o.agency == e.agency or o.report.meta.year != year:
+                    continue
+                n = len(mine & own[j])
+                if best is None or n > best[0]:
+                    best = (n, j)
+            if best is not None and best[0] / size >= threshold:
+                yield e, entries[best[1]], best[0] / size
 
 
 def _shared_clause(a: Report, b: Report, common: frozenset[int]) -> str:
@@ -155,9 +160,7 @@ def _shared_clause(a: Report, b: Report, common: frozenset[int]) -> str:
 )
 def copy_of_peer(reports: list[Report], ctx: Context) -> Iterator[Finding]:
     index = PeerIndex.build(reports, agency_years(reports, ctx).names)
-    for e, peer, share in index.matches():
-        if share < PEER_THRESHOLD:
-            continue
+    for e, peer, share in index.matches(PEER_THRESHOLD):
         other = peer.report
         yield make(
             e.report,
