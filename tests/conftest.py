@@ -9,6 +9,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "reports_in"
 EXPECTED = ROOT / "tests" / "expected"
 SAMPLE_STEMS = sorted(p.stem for p in EXPECTED.glob("*.json"))
+S000, S001, S002, S003, S004 = (
+    "000_bebe3e000f0fa92c",
+    "001_0821f10813b957c3",
+    "002_70eac6e8a2e0d3d2",
+    "003_c430893fbea2ae1b",
+    "004_27f28e9d7369eeba",
+)
 
 
 def sample_path(stem: str) -> Path:

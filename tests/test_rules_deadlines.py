@@ -12,9 +12,7 @@ from auditlib import load
 from auditlib.agencies import DEPARTMENT, GOVERNMENT, TOWNSHIP, agency_kind
 from auditlib.audit import audit
 from auditlib.rules.deadlines import ENV, Deadlines, DeadlineTableError, read_table
-from tests.conftest import ROOT, edited, sample_path
-
-S000, S001, S003 = "000_bebe3e000f0fa92c", "001_0821f10813b957c3", "003_c430893fbea2ae1b"
+from tests.conftest import ROOT, S000, S001, S003, edited, sample_path
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from auditlib import load
 from auditlib.audit import audit
-from tests.conftest import edited, sample_path
+from tests.conftest import S000, S002, edited, sample_path
 
-S000, S002, S003 = "000_bebe3e000f0fa92c", "002_70eac6e8a2e0d3d2", "003_c430893fbea2ae1b"
 SECTION_3 = "三、收到和处理政府信息公开申请情况\n"
 
 

@@ -7,15 +7,7 @@ import pytest
 from auditlib import load
 from auditlib.audit import audit
 from auditlib.rules.peers import COMMON_CAP, COMMON_MIN, common_threshold, shingles
-from tests.conftest import edited, sample_path
-
-S000, S001, S002, S003, S004 = (
-    "000_bebe3e000f0fa92c",
-    "001_0821f10813b957c3",
-    "002_70eac6e8a2e0d3d2",
-    "003_c430893fbea2ae1b",
-    "004_27f28e9d7369eeba",
-)
+from tests.conftest import S000, S001, S002, S003, S004, edited, sample_path
 
 
 def peers(*paths):
@@ -92,3 +84,12 @@ def test_thresholds_and_shingles():
 @pytest.mark.parametrize("stem", [S000, S003])
 def test_a_report_alone_has_no_peer(stem):
     assert peers(sample_path(stem)) == []
+
+
+def test_a_shorter_name_with_its_own_place_is_not_a_districts_office():
+    from auditlib.agencies import resolve
+
+    names = resolve(["柳州市人民政府办公室", "柳州市鱼峰区人民政府办公室", "城中街道办", "柳州市城中区城中街道办事处", "柳州市政府办公室"])
+    assert names["柳州市人民政府办公室"] == "柳州市人民政府办公室"  # the city's office, not 鱼峰区's
+    assert names["城中街道办"] == "柳州市城中区城中街道办事处"  # a leading place dropped: still an abbreviation
+    assert names["柳州市政府办公室"] == "柳州市人民政府办公室"
