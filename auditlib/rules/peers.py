@@ -26,7 +26,7 @@ from itertools import chain
 from auditlib.findings import Finding
 from auditlib.report import Report
 from auditlib.rules import Context, agency_years, make, rule
-from auditlib.rules.crossyear import _CLAUSE, _DIGITS, MIN_CLAUSE, _prose
+from auditlib.rules.crossyear import CLAUSE_BREAK, DIGITS, MIN_CLAUSE, prose
 
 SHINGLE = 10  # characters: long enough that two agencies' own sentences rarely share one by chance
 SAMPLE = 4  # keep about one shingle in SAMPLE (see _ANCHORS)
@@ -45,7 +45,7 @@ class _Entry:
 
 
 def _normalised(report: Report) -> str:
-    return _CLAUSE.sub("", _DIGITS.sub("#", _prose(report)))
+    return CLAUSE_BREAK.sub("", DIGITS.sub("#", prose(report)))
 
 
 # Shingles are kept when their first character is one of these: about one character in SAMPLE,
@@ -144,7 +144,7 @@ def _shared_clause(a: Report, b: Report, common: frozenset[int]) -> str:
     """The longest clause both print that is not standard text, numbers shown as …."""
 
     def clauses(r: Report) -> set[str]:
-        return {c for c in _CLAUSE.split(_DIGITS.sub("#", _prose(r))) if len(c) >= MIN_CLAUSE}
+        return {c for c in CLAUSE_BREAK.split(DIGITS.sub("#", prose(r))) if len(c) >= MIN_CLAUSE}
 
     both = clauses(a) & clauses(b)
     own = [c for c in both if len(c) >= SHINGLE and not shingles(c, every=True) <= common]
