@@ -76,8 +76,10 @@ class PeerIndex:
     """The corpus's same-year reports by their non-standard shingles."""
 
     entries: list[_Entry]
-    common: frozenset[int]
+    common: frozenset[int]  # standard: printed by ``threshold`` agencies or more
     threshold: int
+    df: Counter[int]  # shingle → agencies printing it
+    single: frozenset[int]  # printed by one agency only: no peer can share it
 
     @classmethod
     def build(cls, reports: list[Report], names: dict[str, str]) -> PeerIndex:
@@ -93,8 +95,13 @@ class PeerIndex:
         for s in by_agency.values():
             df.update(s)
         threshold = common_threshold(len(by_agency))
-        common = frozenset(h for h, n in df.items() if n >= threshold)
-        return cls(entries, common, threshold)
+        common, single = set(), set()
+        for h, n in df.items():
+            if n >= threshold:
+                common.add(h)
+            elif n == 1:
+                single.add(h)
+        return cls(entries, frozenset(common), threshold, df, frozenset(single))
 
     def matches(self, threshold: float = PEER_THRESHOLD) -> Iterator[tuple[_Entry, _Entry, float]]:
         """(report, the other agency's same-year report holding most of its own text, that share),
@@ -105,28 +112,30 @@ class PeerIndex:
         and each candidate is then measured exactly by one set intersection (C-level), so the
         frequent (but not yet standard) shingles never multiply into pairs.
         """
-        entries = self.entries
+        entries, df = self.entries, self.df
         own = [e.shingles - self.common for e in entries]
-        count: Counter[int] = Counter(chain.from_iterable(own))
-        shared = {h for h, n in count.items() if n > 1}
-        postings: dict[int, list[int]] = defaultdict(list)
-        dups = []
+        # Rarest first (fewest agencies): one agency's own shingles, then the rest.
+        prefixes: dict[int, list[int]] = {}
         for i, mine in enumerate(own):
-            d = mine & shared
-            dups.append(d)
-            for h in d:
-                postings[h].append(i)
-        for i, e in enumerate(entries):
-            mine = own[i]
             size = len(mine)
             if size < MIN_OWN:
                 continue
-            prefix = size - math.ceil(threshold * size) + 1 - (size - len(dups[i]))  # unique shingles come first
-            if prefix <= 0:
-                continue
-            year = e.report.meta.year
+            shared = mine - self.single
+            room = size - math.ceil(threshold * size) + 1 - (size - len(shared))
+            if room > 0:
+                prefixes[i] = sorted(shared, key=lambda h: (df[h], h))[:room]
+        # Postings only for the shingles some prefix holds: set intersections do the filtering.
+        needed = frozenset(chain.from_iterable(prefixes.values()))
+        postings: dict[int, list[int]] = defaultdict(list)
+        if needed:
+            for i, mine in enumerate(own):
+                for h in mine & needed:
+                    postings[h].append(i)
+        for i in sorted(prefixes):
+            e = entries[i]
+            mine, year = own[i], e.report.meta.year
             cands: set[int] = set()
-            for h in sorted(dups[i], key=lambda h: (count[h], h))[:prefix]:
+            for h in prefixes[i]:
                 cands.update(postings[h])
             best: tuple[int, int] | None = None
             for j in sorted(cands):
@@ -136,8 +145,8 @@ class PeerIndex:
                 n = len(mine & own[j])
                 if best is None or n > best[0]:
                     best = (n, j)
-            if best is not None and best[0] / size >= threshold:
-                yield e, entries[best[1]], best[0] / size
+            if best is not None and best[0] / len(mine) >= threshold:
+                yield e, entries[best[1]], best[0] / len(mine)
 
 
 def _shared_clause(a: Report, b: Report, common: frozenset[int]) -> str:
