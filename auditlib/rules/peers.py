@@ -4,14 +4,16 @@ Every report shares sentences with hundreds of others: the 条例's wording, the
 phrases, the political preamble. Those are learnt from the corpus, not listed: a stretch of
 text that many agencies print is standard, and only the rest is compared.
 
-The text is cut into overlapping character shingles (numbers masked, punctuation and space
-removed); about one in ``SAMPLE`` is kept, chosen by its first character (a content-defined
-sample, as Broder's mod-m: both copies keep the same shingles, so the share they have in common
-is estimated from a quarter of the work). Counting in how many
-agencies each kept shingle occurs marks the standard ones; an inverted index of the rest,
-per year, finds each report's peers. A shingle counts as standard once it is printed by
-``min(COMMON_CAP, max(COMMON_MIN, COMMON_SHARE × agencies))`` agencies, so no posting list
-is longer than ``COMMON_CAP`` and the work stays linear in the corpus.
+The text (sections 一 and 五) is cut into overlapping 10-character shingles, numbers masked,
+punctuation and space removed; about one in ``SAMPLE`` is kept, chosen by its first character (a
+content-defined sample, as Broder's mod-m: both copies keep the same shingles, so the share they
+have in common is estimated from a quarter of the work). Counting in how many agencies each kept
+shingle occurs marks the standard ones: those printed by
+``min(COMMON_CAP, max(COMMON_MIN, COMMON_SHARE × agencies))`` agencies or more. A report is a
+copy when ``PEER_THRESHOLD`` of the rest is in one other agency's report of the same year;
+candidates come from prefix filtering (see :meth:`PeerIndex.matches`) and are measured exactly
+by set intersection, so the work grows linearly with the corpus
+(``benchmarks/bench_peers.py``).
 """
 
 from __future__ import annotations
@@ -50,12 +52,10 @@ def _normalised(report: Report) -> str:
 
 # Shingles are kept when their first character is one of these: about one character in SAMPLE,
 # fixed (not Python's per-process string hash), so a re-run keeps the same shingles and states
-# the same share; a set lookup per character is what keeps building the index cheap.
+# the same share.
 _ANCHORS = frozenset(
     chr(c) for c in (*range(0x20, 0x7F), *range(0x3000, 0xA000)) if (c * 0x9E3779B1 >> 12) % SAMPLE == 0
 )
-
-
 _ANCHOR_CLASS = "[" + "".join(re.escape(c) for c in sorted(_ANCHORS)) + "]"
 # A look-ahead captures every kept shingle, overlapping, in one C-level scan.
 _KEPT = re.compile(f"(?=({_ANCHOR_CLASS}.{{{SHINGLE - 1}}}))", re.S)
