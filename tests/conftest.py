@@ -50,3 +50,12 @@ def _private_cache(tmp_path_factory):
     import os
 
     os.environ["AUDITLIB_CACHE"] = str(tmp_path_factory.mktemp("auditlib-cache"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_user_deadlines(tmp_path_factory):
+    """Tests apply the packaged deadline table, never the one the machine's user configured."""
+    import os
+
+    os.environ.pop("AUDITLIB_DEADLINES", None)
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
