@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
+
+import numpy as np
 
 from auditlib.findings import Finding
 from auditlib.report import Report
@@ -78,7 +80,8 @@ class PeerIndex:
     entries: list[_Entry]
     common: frozenset[int]  # standard: printed by ``threshold`` agencies or more
     threshold: int
-    df: Counter[int]  # shingle → agencies printing it
+    uniq: np.ndarray  # every shingle of the corpus, sorted …
+    counts: np.ndarray  # … and how many agencies print it
     single: frozenset[int]  # printed by one agency only: no peer can share it
 
     @classmethod
@@ -87,21 +90,22 @@ class PeerIndex:
         for r in reports:
             if r.meta.agency and r.meta.year:
                 entries.append(_Entry(r, names.get(r.meta.agency, r.meta.agency), shingles(_normalised(r))))
-        # In how many agencies each shingle occurs (an agency's own years count once).
-        by_agency: dict[str, set[int]] = defaultdict(set)
+        # In how many agencies each shingle occurs (an agency's own years count once): one
+        # C-level sort of every agency's shingles, not a dictionary update per shingle.
+        by_agency: dict[str, frozenset[int]] = {}
         for e in entries:
-            by_agency[e.agency] |= e.shingles
-        df: Counter[int] = Counter()
-        for s in by_agency.values():
-            df.update(s)
+            have = by_agency.get(e.agency)
+            by_agency[e.agency] = e.shingles if have is None else have | e.shingles
         threshold = common_threshold(len(by_agency))
-        common, single = set(), set()
-        for h, n in df.items():
-            if n >= threshold:
-                common.add(h)
-            elif n == 1:
-                single.add(h)
-        return cls(entries, frozenset(common), threshold, df, frozenset(single))
+        every = np.fromiter(chain.from_iterable(by_agency.values()), dtype=np.int64)
+        uniq, counts = np.unique(every, return_counts=True)
+        common = frozenset(uniq[counts >= threshold].tolist())
+        single = frozenset(uniq[counts == 1].tolist())
+        return cls(entries, common, threshold, uniq, counts, single)
+
+    def agencies_printing(self, hs: list[int]) -> list[int]:
+        """How many agencies print each of the shingles ``hs`` (all of them in the corpus)."""
+        return self.counts[np.searchsorted(self.uniq, np.array(hs, dtype=np.int64))].tolist()
 
     def matches(self, threshold: float = PEER_THRESHOLD) -> Iterator[tuple[_Entry, _Entry, float]]:
         """(report, the other agency's same-year report holding most of its own text, that share),
@@ -112,7 +116,7 @@ class PeerIndex:
         and each candidate is then measured exactly by one set intersection (C-level), so the
         frequent (but not yet standard) shingles never multiply into pairs.
         """
-        entries, df = self.entries, self.df
+        entries = self.entries
         own = [e.shingles - self.common for e in entries]
         # Rarest first (fewest agencies): one agency's own shingles, then the rest.
         prefixes: dict[int, list[int]] = {}
@@ -123,7 +127,8 @@ class PeerIndex:
             shared = mine - self.single
             room = size - math.ceil(threshold * size) + 1 - (size - len(shared))
             if room > 0:
-                prefixes[i] = sorted(shared, key=lambda h: (df[h], h))[:room]
+                hs = list(shared)
+                prefixes[i] = [h for _, h in sorted(zip(self.agencies_printing(hs), hs, strict=True))[:room]]
         # Postings only for the shingles some prefix holds: set intersections do the filtering.
         needed = frozenset(chain.from_iterable(prefixes.values()))
         postings: dict[int, list[int]] = defaultdict(list)
