@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from auditlib.report import Report
 
 _TRAIL = re.compile(r"[（(](?:本级|机关|本部)[）)]$")
+_PLACES = re.compile(r"(?:[\u4e00-\u9fff]{2,6}?(?:自治区|自治州|自治县|省|市|区|县|旗|盟|州))+")
 _FULL = str.maketrans("（）", "()")
 
 
@@ -54,10 +55,20 @@ def resolve(names: Iterable[str | None]) -> dict[str, str]:
             cands &= by_char[ch]
             if len(cands) <= 1:
                 break
-        longer = [c for c in cands if len(c) > len(k) and is_abbreviation(k, c)]
+        longer = [c for c in cands if len(c) > len(k) and is_abbreviation(k, c) and _same_places(k, c)]
         targets = {canonical.get(c, c) for c in longer}
         canonical[k] = targets.pop() if len(targets) == 1 else k
     return {n: canonical[agency_key(n)] for n in names}
+
+
+def _same_places(short: str, full: str) -> bool:
+    """The places a short name starts with end the full name's places: 城中区城中街道办 may be
+    柳州市城中区城中街道办事处, but 柳州市人民政府办公室 is not 柳州市鱼峰区人民政府办公室."""
+    m = _PLACES.match(short)
+    if not m:
+        return True
+    f = _PLACES.match(full)
+    return bool(f) and f.group(0).endswith(m.group(0))
 
 
 @dataclass
@@ -89,3 +100,33 @@ def group_by_agency(reports: Iterable[Report], names: dict[str, str] | None = No
         if r.meta.agency and r.meta.year:
             years[names[r.meta.agency]].setdefault(r.meta.year, r)
     return AgencyYears(names, dict(years))
+
+
+# ------------------------------------------------------------------ kinds of agency
+# 条例第四十九条 sets the publication deadline by who reports: a department by 31 January,
+# a 县级以上地方人民政府's own report by 31 March; 乡镇 and 街道 are left to each region.
+DEPARTMENT = "department"
+GOVERNMENT = "government"
+TOWNSHIP = "township"
+KIND_ZH = {
+    DEPARTMENT: "人民政府部门及其他机关",
+    GOVERNMENT: "县级以上地方人民政府本级报告",
+    TOWNSHIP: "乡镇人民政府、街道办事处",
+}
+_TOWNSHIP = re.compile(r"(?:[乡镇]|苏木)(?:人民)?政府$|街道(?:办事处|办|工委)?$|[乡镇]$")
+_GOVERNMENT = re.compile(r"(?:省|自治区|市|自治州|州|盟|县|自治县|区|旗|特区|林区)(?:人民)?政府$")
+
+
+def agency_kind(name: str | None) -> str:
+    """Which of 第四十九条's kinds an agency is, judged from its name.
+
+    Only the name's ending decides: 柳州市城中区人民政府 is a government, its
+    人民政府办公室 a department (the office's own report), 城中街道办事处 and
+    某某镇人民政府 are 乡镇/街道. Anything else (局, 委员会, 管委会 …) is a department.
+    """
+    key = agency_key(name)
+    if _TOWNSHIP.search(key):
+        return TOWNSHIP
+    if _GOVERNMENT.search(key):
+        return GOVERNMENT
+    return DEPARTMENT

@@ -35,6 +35,12 @@ class Table:
 
     rows: list[list[str | None]]
     line: int | None = None
+    # How the reader found it, for `auditlib parse --explain`: "" (the file's own
+    # table markup), "rules" (a PDF's ruling lines), "words" (a PDF table without
+    # rules, rebuilt from word positions) or "ocr" (a scanned page); and the pages a
+    # PDF table spans.
+    how: str = ""
+    pages: tuple[int, ...] = ()
 
 
 Block = Paragraph | Table
@@ -49,6 +55,9 @@ class Document:
     kind: str  # "text" | "html" | "docx" | "pdf"
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # Pictures in the text: (index of the block they stand before, their source as written).
+    # A table given only as an image is recognised by one of these in its section.
+    images: list[tuple[int, str]] = field(default_factory=list)
 
     def text_lines(self) -> list[str]:
         """All paragraph texts, and table cells row by row, as plain lines."""

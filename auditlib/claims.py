@@ -428,7 +428,9 @@ _YEAR_END = re.compile(r"截[至止](?:(?P<y>\d{4})年)?(?:12月31日|年底|年
 # Counts for a wider area than the reporting agency (全市各部门共受理…).
 _AREA = re.compile(r"全市|全县|全区|全省|全旗|各部门|各单位|各级|各县|各乡镇|各街道|全系统|各地")
 
-RX_ENUM_HEAD = re.compile(rf"(?P<n>{NUM}){_U_CNT}※*[，,：:]?其中[，,：:]?")
+# "N 件，其中 a…" and "N 件，分别为 a…" (分别为 says the list is complete).
+_ENUM_WORDS = ("其中", "分别为", "分别是")
+RX_ENUM_HEAD = re.compile(rf"(?P<n>{NUM}){_U_CNT}※*[，,：:]?(?:其中[，,：:]?(?:分别为|分别是)?|分别为|分别是)[，,：:]?")
 RX_PART = re.compile(rf"^(?P<label>[^\d%※]{{1,30}}?)(?:共计|共|为|达|有)?(?P<n>{NUM}){_U_CNT}$")
 _PART_STOP = re.compile(
     r"办结|答复|办理|结转|受理|收到|接到|同比|较上|比上|占|合计|总计|累计|^共|均|已|另有|此外|以上|上年|去年|其中|分别|约|余$|左右"
@@ -481,7 +483,7 @@ _NEEDLES_RX = re.compile(
                 "诉讼",
                 "规范性文件",
                 "规章",
-                "其中",
+                *_ENUM_WORDS,
                 "占",
             },
             key=lambda w: (-len(w), w),
@@ -763,11 +765,11 @@ class _Reader:
                 self.count_match(kind, m)
 
     def enumerations(self) -> None:
-        if "其中" not in self.at:
+        if not any(w in self.at for w in _ENUM_WORDS):
             return
         x = self.x
         tp = x.tp
-        for m in _near(RX_ENUM_HEAD, tp, self.at, ("其中",), 30, 3):
+        for m in _near(RX_ENUM_HEAD, tp, self.at, _ENUM_WORDS, 30, 3):
             total = to_number(m["n"])
             if total is None or tp[max(0, m.start() - 1) : m.start()] in _APPROX_BEFORE:
                 continue

@@ -43,7 +43,12 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per report, one per line.")
-def parse(paths: tuple[str, ...], as_json: bool) -> None:
+@click.option(
+    "--explain", is_flag=True,
+    help="Also show how each table was found: page, rows matched, labels as printed, cells left empty and why "
+    "(on stderr with --json).",
+)
+def parse(paths: tuple[str, ...], as_json: bool, explain: bool) -> None:
     """Parse reports (files or folders) and print what was read."""
     failed = False
     for item in iter_reports(paths):
@@ -58,6 +63,11 @@ def parse(paths: tuple[str, ...], as_json: bool) -> None:
             _emit(item.to_json())
         else:
             click.echo(_summary(item))
+        if explain:
+            from auditlib.explain import explain as explain_report
+
+            # The JSON lines stay machine-readable: the account goes to stderr then.
+            click.echo(explain_report(item), err=as_json)
     sys.exit(1 if failed else 0)
 
 
@@ -80,11 +90,27 @@ def _summary(r: Report) -> str:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per finding, one per line.")
 @click.option("--no-cache", is_flag=True, help="Parse every file again instead of using the parse cache.")
-def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
+@click.option(
+    "--deadlines",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A deadline table (region,kind,deadline[,basis] CSV) over the packaged one; same as $AUDITLIB_DEADLINES.",
+)
+def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool, deadlines: str | None) -> None:
     """Parse and audit reports; reports of one agency are audited across years."""
+    import os
+
     from auditlib.cache import Cache
     from auditlib.pipeline import audit_folder
+    from auditlib.rules.deadlines import ENV, Deadlines, DeadlineTableError
 
+    if deadlines:
+        # Through the environment, so that every step of the run (and its kernels) applies it.
+        os.environ[ENV] = os.pathsep.join(p for p in (os.environ.get(ENV), deadlines) if p)
+    try:
+        Deadlines.load()  # a broken table is a usage error before any work, not a crash after it
+    except DeadlineTableError as exc:
+        raise click.UsageError(str(exc)) from exc
     # With the cache, this also stores the summary the dashboard reads instead of auditing again.
     run = audit_folder(paths, None if no_cache else Cache())
     items, findings = run.items, run.findings
@@ -110,11 +136,15 @@ def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
 
 
 @main.command()
-def rules() -> None:
+@click.option("--markdown", is_flag=True, help="As the Markdown table the README carries.")
+def rules(markdown: bool) -> None:
     """List the rule catalogue."""
-    from auditlib.rules import load_all
+    from auditlib.rules import catalogue
 
-    for r in sorted(load_all().values(), key=lambda r: r.id):
+    if markdown:
+        click.echo(catalogue.markdown())
+        return
+    for r in catalogue.rules_sorted():
         click.echo(f"{r.id:<22} {r.severity:<8} {r.title_zh}\n{'':<31} {r.title_en}")
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 class Column:
     key: str
     label: str  # as printed in the official format
+    unit: str = ""  # "万元" for amounts: a value printed in 元 is converted
 
 
 # Registry singletons: identity equality keeps hashing cheap for the parser's caches.
@@ -197,7 +198,7 @@ TABLE2_2021 = Layout(
         Row("licensing", "行政许可", r"^行政许可$", _DECISIONS, group="第二十条第（五）项"),
         Row("punishment", "行政处罚", r"^行政处罚$", _DECISIONS, group="第二十条第（六）项"),
         Row("coercion", "行政强制", r"^行政强制$", _DECISIONS, group="第二十条第（六）项"),
-        Row("fees", "行政事业性收费", r"^行政事业性收费$", (Column("amount", "本年收费金额（单位：万元）"),), group="第二十条第（八）项"),
+        Row("fees", "行政事业性收费", r"^行政事业性收费$", (Column("amount", "本年收费金额（单位：万元）", "万元"),), group="第二十条第（八）项"),
     ),
 )
 
@@ -227,7 +228,7 @@ TABLE2_2019 = Layout(
             "procurement",
             "政府集中采购",
             r"集中采购",
-            (Column("projects", "采购项目数量"), Column("amount", "采购总金额")),
+            (Column("projects", "采购项目数量"), Column("amount", "采购总金额", "万元")),
             group="第二十条第（九）项",
         ),
     ),

@@ -12,6 +12,11 @@ from auditlib.numbers import DATE_RX, ISO_DATE_RX, parse_year, squash, to_date
 
 _YEAR = r"(?P<year>\d{4}|[〇零○一二三四五六七八九]{4})"
 TITLE_RX = re.compile(rf"^(?P<agency>.*?){_YEAR}年度?(?:政府)?信息公开(?:工作)?年度?报告$")
+# The year before the agency: 2019年上海市人民政府办公厅政府信息公开工作年度报告.
+TITLE_YEAR_FIRST_RX = re.compile(rf"^{_YEAR}年度?(?P<agency>.+)信息公开(?:工作)?年度?报告$")
+# Crawler dumps put the page's fields first: 标题:… / 发布时间:… / 原文链接:…
+CRAWLER_FIELD_RX = re.compile(r"^(?:标题|文章标题|题目|title)\s*[:：]\s*", re.IGNORECASE)
+URL_LINE_RX = re.compile(r"^(?:原文链接|原文地址|原文网址|链接|网址|来源链接|页面地址|url)\s*[:：]\s*(?P<url>https?://\S+)", re.IGNORECASE)
 DATE_LINE_RX = re.compile(rf"^{DATE_RX.pattern}$")
 PUBLISHED_RX = re.compile(r"(?:发布|公开|成文)(?:日期|时间)[:：]?\s*")
 
@@ -36,6 +41,7 @@ class Meta:
     published_on: dt.date | None
     published_text: str | None
     title_index: int | None
+    url: str | None = None  # the page the report was taken from, where a crawler dump names it
 
 
 def is_generic(name: str | None) -> bool:
@@ -50,15 +56,66 @@ def is_abbreviation(short: str, full: str) -> bool:
     return all(ch in it for ch in short)
 
 
+def _strip_field(text: str) -> str:
+    """标题:XXX → XXX (a crawler's field name before the title)."""
+    m = CRAWLER_FIELD_RX.match(text)
+    return text[m.end() :] if m else text
+
+
+def _match_title(text: str) -> tuple[str, int | None] | None:
+    """(agency part, year) when ``text`` (squashed) is a report title."""
+    text = _strip_field(text)
+    m = TITLE_RX.match(text)
+    if m and m["agency"]:
+        return m["agency"], parse_year(m["year"])
+    y = TITLE_YEAR_FIRST_RX.match(text)
+    if y:
+        agency = y["agency"]
+        # 上海市人民政府办公厅政府信息公开: the 政府 belongs to 政府信息公开
+        if agency.endswith("政府") and AGENCY_SUFFIX.search(agency[:-2]) and not agency.endswith("人民政府"):
+            agency = agency[:-2]
+        if not is_generic(agency):
+            return agency, parse_year(y["year"])
+    if m:
+        return m["agency"], parse_year(m["year"])
+    return None
+
+
 def find_title(blocks: list[Block], limit: int = 60) -> tuple[int, str, str, int | None] | None:
-    """(block index, title as printed, agency part, year) of the report's title."""
+    """(block index, title as printed, agency part, year) of the report's title.
+
+    A title broken over two lines inside its words is read joined (柳州市人民政府办公室2021年政府信息 /
+    公开工作年度报告).
+    """
+    prev: tuple[int, str] | None = None  # the paragraph before, while it could start a wrapped title
     for i, b in enumerate(blocks[:limit]):
         if not isinstance(b, Paragraph) or not b.text:
             continue
-        text = squash(b.text)
-        m = TITLE_RX.match(text)
-        if m:
-            return i, b.text.strip(), m["agency"], parse_year(m["year"])
+        raw = b.text
+        # Every title ends in 报告 and is short: most paragraphs need no regex at all.
+        if "报告" in raw and len(raw) <= 100:
+            text = squash(raw)
+            found = _match_title(text)
+            if found:
+                # (An agency alone on the line above is joined by extract_meta.)
+                return i, _strip_field(raw.strip()), found[0], found[1]
+            if prev is not None and len(text) <= 40 and not CRAWLER_FIELD_RX.match(text):
+                # Broken inside the words: 柳州市人民政府办公室2021年政府信息 / 公开工作年度报告
+                joined = _match_title(_strip_field(squash(prev[1])) + text)
+                if joined and joined[0]:
+                    return prev[0], _strip_field(prev[1].strip()) + raw.strip(), joined[0], joined[1]
+        short = len(raw) <= 60 and len(squash(raw)) <= 40
+        prev = (i, raw) if short and not DATE_RX.search(raw) and "报告" not in raw else None
+    return None
+
+
+def find_url(blocks: list[Block], limit: int = 12) -> str | None:
+    """The 原文链接 a crawler dump names in its first lines."""
+    for b in blocks[:limit]:
+        if isinstance(b, Paragraph) and "http" in b.text:
+            m = URL_LINE_RX.match(b.text.strip())
+            if m:
+                return m["url"]
     return None
 
 
@@ -153,6 +210,7 @@ def extract_meta(blocks: list[Block], section_six: int | None, body_text: str) -
         published_on=published[0] if published else None,
         published_text=published[1] if published else None,
         title_index=t_index,
+        url=find_url(blocks),
     )
 
 

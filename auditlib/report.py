@@ -14,8 +14,8 @@ from auditlib.budget import MAX_CHARS, limit_error
 from auditlib.cache import Cache
 from auditlib.layouts import TABLE_NAMES, layout
 from auditlib.meta import Meta, extract_meta
-from auditlib.sections import SECTION_NUMERALS, Section, find_sections
-from auditlib.tables import ParsedTable, cells_of, detect_format, parse_labelled, parse_table4
+from auditlib.sections import SECTION_NUMERALS, Section, find_sections, split_run_on
+from auditlib.tables import ParsedTable, cells_of, parse_labelled, parse_table4, quote, table_format, unreadable_reason
 from auditlib.verify import OcrCheck
 from auditlib.verify import verify as verify_ocr
 
@@ -100,13 +100,34 @@ class Report:
             "table2": self.tables["table2"].to_dict(),
             "table3": self.tables["table3"].to_dict(),
             "table4": self.tables["table4"].to_dict(),
+            # An addition the contract allows: each table's layout as read (formats mix).
+            "table_formats": self.table_formats,
             "warnings": list(self.warnings),
+        }
+
+    @property
+    def table_formats(self) -> dict[str, str | None]:
+        """Each table's layout as read (a report may mix formats); None for a table not read.
+
+        表四 is the same in both formats and is recorded as the current (2021) layout. A table
+        present but unreadable (cells run together) keeps the format its wording shows.
+        """
+        return {
+            name: pt.layout.format if pt.found or (pt.unreadable and pt.format_seen) else None
+            for name, pt in self.tables.items()
         }
 
 
 def parse_document(doc: Document, digest: str = "") -> Report:
     blocks = doc.blocks
     sections = find_sections(blocks)
+    if len(sections) < len(SECTION_NUMERALS):
+        # Crawler text may hold the whole body in one line: split it at its headings, and
+        # keep the split blocks as the document's, so that offsets agree everywhere.
+        split = split_run_on(blocks)
+        if split is not blocks:
+            blocks = doc.blocks = split
+            sections = find_sections(blocks)
     if not sections and not _mentions_report(doc):
         raise IngestError(
             "NOT_A_REPORT",
@@ -123,19 +144,39 @@ def parse_document(doc: Document, digest: str = "") -> Report:
     r3 = region("三", everything)
     r4 = region("四", everything)
     c2, c3, c4 = cells_of(blocks, *r2), cells_of(blocks, *r3), cells_of(blocks, *r4)
-    fmt, notes = detect_format(c2, c3)
-    warnings = list(doc.warnings) + notes
-    use = fmt or "2021"
+    # Format judged per table: real reports mix a 2021 表二 with a 2019 表三.
+    f2, why2 = table_format("table2", c2)
+    f3, why3 = table_format("table3", c3)
+    fmt = f3 or f2  # 表三 decides the report's format: its rows are what the arithmetic rules use
+    warnings = list(doc.warnings)
+    if "2019" in (f2, f3):  # quoted only where someone will read it: an old or a mixed format
+        why2, why3 = quote(c2, why2) if why2 else "", quote(c3, why3) if why3 else ""
+    if f2 and f3 and f2 != f3:
+        warnings.append(
+            f"表二为{f2}版格式（所见：{why2}），表三为{f3}版格式（所见：{why3}）"
+            "（the tables are in different formats; each is read in its own）"
+        )
     tables = {
-        "table2": parse_labelled(layout("table2", use), c2),
-        "table3": parse_labelled(layout("table3", use), c3),
+        "table2": parse_labelled(layout("table2", f2 or fmt or "2021"), c2),
+        "table3": parse_labelled(layout("table3", f3 or fmt or "2021"), c3),
         "table4": parse_table4(c4),
     }
     ocr_checks = verify_ocr(tables, fmt)
-    for pt in tables.values():
+    tables["table2"].format_seen, tables["table3"].format_seen = why2, why3
+    regions = {"table2": (r2, "二"), "table3": (r3, "三"), "table4": (r4, "四")}
+    for name, pt in tables.items():
+        (start, end), numeral = regions[name]
         if not pt.found:
+            cells = {"table2": c2, "table3": c3, "table4": c4}[name]
+            # An image stands before block ``at``: one just before the next heading is still in this section.
+            images = [src for at, src in doc.images if start <= at <= end] if numeral in sections else []
+            pt.unreadable = unreadable_reason(name, cells, images)
+        if pt.unreadable:
+            warnings.append(f"{TABLE_NAMES[name]}: {pt.unreadable}")
+        elif not pt.found:
             warnings.append(f"{TABLE_NAMES[pt.table]}: 找不到该表 (table not found)")
         warnings.extend(str(w) for w in pt.warnings)
+        warnings.extend(str(w) for w in pt.notes)
 
     section_texts = {}
     for n, s in sections.items():

@@ -1,7 +1,9 @@
 """Parse (and parse + audit) throughput on a generated corpus, beside the floor.
 
 The floor is what any reader must do: read the same files, split lines and find
-every number with one regex. Usage: python benchmarks/bench_parse.py [N ...]
+every number with one regex. PDF throughput (pages per second) is printed beside
+it: the real sample PDF, and the layout zoo's PDFs (tests/zoo.py) where LibreOffice
+is installed. Usage: python benchmarks/bench_parse.py [N ...] | --pdf
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate
+from generate import ROOT, generate
 
 from auditlib.audit import audit
 from auditlib.corpus import iter_reports, load_one
@@ -62,6 +64,38 @@ def bench(n: int) -> None:
     )
 
 
+def pdf_pages(rounds: int = 3) -> None:
+    """PDF pages per second: the real sample PDF, and the zoo's PDFs when LibreOffice can make them."""
+    import pdfplumber
+
+    from auditlib.report import load
+
+    files = sorted((ROOT / "reports_in").glob("*.pdf"))
+    zoo_files: list[Path] = []
+    try:
+        sys.path.insert(0, str(ROOT))
+        from tests.zoo import soffice, zoo
+
+        if soffice() is not None:
+            zoo_files = [d.path for d in zoo() if d.container == "pdf"]
+    except ImportError:
+        pass
+    for label, group in (("sample PDF", files), ("zoo PDFs (ruled and borderless)", zoo_files)):
+        if not group:
+            continue
+        pages = 0
+        for f in group:
+            with pdfplumber.open(f) as pdf:
+                pages += len(pdf.pages)
+        load(group[0])  # imports and caches warm
+        t = time.perf_counter()
+        for _ in range(rounds):
+            for f in group:
+                load(f)
+        dt = time.perf_counter() - t
+        print(f"PDF  {label:<32} {len(group):>3} files {pages:>4} pages   {rounds * pages / dt:6.1f} pages/s")
+
+
 def end_to_end(n: int) -> None:
     """`auditlib audit DIR --json` on n reports, as a user runs it: cold cache, then warm."""
     import os
@@ -87,6 +121,9 @@ if __name__ == "__main__":
     if args and args[0] == "--one":
         bench(int(args[1]))
         sys.exit()
+    if args and args[0] == "--pdf":
+        pdf_pages()
+        sys.exit()
     if args and args[0] == "--e2e":
         end_to_end(int(args[1]))
         sys.exit()
@@ -94,4 +131,5 @@ if __name__ == "__main__":
     for n in map(int, args or ["100", "1000", "10000"]):
         # Each N in a fresh process: peak memory is then that run's own.
         subprocess.run([sys.executable, __file__, "--one", str(n)], check=True)
+    subprocess.run([sys.executable, __file__, "--pdf"], check=True)
     subprocess.run([sys.executable, __file__, "--e2e", str(max(map(int, args or ["10000"])))], check=True)

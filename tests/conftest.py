@@ -9,6 +9,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "reports_in"
 EXPECTED = ROOT / "tests" / "expected"
 SAMPLE_STEMS = sorted(p.stem for p in EXPECTED.glob("*.json"))
+S000, S001, S002, S003, S004 = (
+    "000_bebe3e000f0fa92c",
+    "001_0821f10813b957c3",
+    "002_70eac6e8a2e0d3d2",
+    "003_c430893fbea2ae1b",
+    "004_27f28e9d7369eeba",
+)
 
 
 def sample_path(stem: str) -> Path:
@@ -43,3 +50,12 @@ def _private_cache(tmp_path_factory):
     import os
 
     os.environ["AUDITLIB_CACHE"] = str(tmp_path_factory.mktemp("auditlib-cache"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_user_deadlines(tmp_path_factory):
+    """Tests apply the packaged deadline table, never the one the machine's user configured."""
+    import os
+
+    os.environ.pop("AUDITLIB_DEADLINES", None)
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))

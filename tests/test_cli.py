@@ -8,7 +8,8 @@ import sys
 
 from tests.conftest import ROOT, SAMPLES
 
-CONTRACT_KEYS = {"source", "agency", "year", "format", "signed_on", "published_on", "sections", "table2", "table3", "table4", "warnings"}
+# table_formats: the per-table layout the contract allows parse JSON to add (issue 11).
+CONTRACT_KEYS = {"source", "agency", "year", "format", "signed_on", "published_on", "sections", "table2", "table3", "table4", "table_formats", "warnings"}
 FINDING_KEYS = ["source", "agency", "year", "rule", "severity", "location", "expected", "actual", "message", "evidence"]
 
 

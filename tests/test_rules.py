@@ -6,15 +6,7 @@ import pytest
 
 from auditlib import load
 from auditlib.audit import audit
-from tests.conftest import edited, sample_path
-
-S000, S001, S002, S003, S004 = (
-    "000_bebe3e000f0fa92c",
-    "001_0821f10813b957c3",
-    "002_70eac6e8a2e0d3d2",
-    "003_c430893fbea2ae1b",
-    "004_27f28e9d7369eeba",
-)
+from tests.conftest import S000, S001, S002, S003, S004, edited, sample_path
 
 
 def fired(paths, rule):

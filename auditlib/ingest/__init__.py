@@ -11,7 +11,9 @@ from pathlib import Path
 
 from auditlib.blocks import Document, IngestError
 
-SUFFIXES = (".txt", ".text", ".htm", ".html", ".shtml", ".docx", ".doc", ".pdf", ".wps")
+SUFFIXES = (
+    ".txt", ".text", ".htm", ".html", ".shtml", ".docx", ".doc", ".pdf", ".wps", ".rtf", ".odt", ".mht", ".mhtml",
+)
 
 # Past this a file is not a yearly report: refuse it before reading it whole.
 MAX_BYTES = 64 * 1024 * 1024
@@ -27,15 +29,21 @@ def _too_large(size: int) -> IngestError:
 
 
 def sniff(data: bytes, suffix: str) -> str:
-    """The kind of document the bytes are: text | html | docx | pdf | doc."""
+    """The kind of document the bytes are: text | html | mht | docx | odt | pdf | doc | wps | rtf."""
     head = data[:2048].lstrip()
     if data.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
-        return "docx"
+        # OpenDocument keeps its type, uncompressed, as the zip's first entry.
+        return "odt" if b"mimetypeapplication/vnd.oasis.opendocument" in data[:256] else "docx"
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "doc"
+        # WPS saves the same OLE container as Word 97; the name only changes what we call it.
+        return "wps" if suffix == ".wps" else "doc"
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
     low = head.lower()
+    if b"mime-version:" in low[:1024] and b"multipart/related" in low:
+        return "mht"
     for marker in (b"<!doctype html", b"<html", b"<head", b"<body", b"<meta", b"<table", b"<div"):
         if marker in low[:1024]:
             return "html"
@@ -51,7 +59,7 @@ def read_bytes(data: bytes, source: str) -> Document:
     if len(data) > MAX_BYTES:
         raise _too_large(len(data))
     kind = sniff(data, suffix)
-    if kind in ("text", "html") and len(data) > MAX_TEXT_BYTES:
+    if kind in ("text", "html", "mht") and len(data) > MAX_TEXT_BYTES:
         raise IngestError(
             "TOO_LARGE",
             f"文本文件过大（{len(data) / (1024 * 1024):.0f} MB），不是年度报告 (text file too large to be an annual report)",
@@ -64,19 +72,18 @@ def read_bytes(data: bytes, source: str) -> Document:
         from auditlib.ingest.docx import read_docx
 
         return read_docx(data, source)
-    if kind == "doc":
-        converted = _convert_doc(data)
-        if converted is not None:
-            from auditlib.ingest.docx import read_docx
+    if kind in ("doc", "wps", "rtf", "odt"):
+        from auditlib.ingest.docx import read_docx
+        from auditlib.ingest.office import NAMES, to_docx
 
-            doc = read_docx(converted, source)
-            doc.warnings.append("旧版 .doc 已用 LibreOffice 转换为 .docx 后读取 (legacy .doc converted with LibreOffice)")
-            return doc
-        raise IngestError(
-            "DOC_LEGACY",
-            "旧版 Word（.doc）文件无法直接读取，请另存为 .docx 或 PDF 后再导入 "
-            "(legacy .doc: convert it to .docx, e.g. libreoffice --headless --convert-to docx)",
-        )
+        doc = read_docx(to_docx(data, kind), source)
+        doc.warnings.append(f"{NAMES[kind]}已用 LibreOffice 转换为 .docx 后读取 (.{kind} converted with LibreOffice)")
+        return doc
+    if kind == "mht":
+        from auditlib.ingest.html import read_html
+        from auditlib.ingest.office import mht_html
+
+        return read_html(mht_html(data), source)
     if kind == "html":
         from auditlib.ingest.html import read_html
 
@@ -84,32 +91,6 @@ def read_bytes(data: bytes, source: str) -> Document:
     from auditlib.ingest.text import read_text
 
     return read_text(data, source)
-
-
-def _convert_doc(data: bytes) -> bytes | None:
-    """A legacy .doc converted to .docx by LibreOffice, when it is installed (else None)."""
-    import shutil
-    import subprocess
-    import tempfile
-
-    office = shutil.which("soffice") or shutil.which("libreoffice")
-    if office is None:
-        return None
-    with tempfile.TemporaryDirectory() as d:
-        src = Path(d) / "report.doc"
-        src.write_bytes(data)
-        try:
-            subprocess.run(
-                [office, "--headless", "--convert-to", "docx", "--outdir", d, str(src)],
-                capture_output=True,
-                timeout=120,
-                check=False,
-                env={"HOME": d, "PATH": "/usr/bin:/bin"},
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        out = Path(d) / "report.docx"
-        return out.read_bytes() if out.exists() else None
 
 
 def read_file(path: str | Path) -> bytes:

@@ -95,7 +95,9 @@ def read_html(data: bytes, source: str) -> Document:
     stats = _subtree_stats(root)
     walker = _Walker(stats)
     blocks = walker.run(root)
-    return Document(source=source, blocks=blocks, kind="html", encoding=encoding, warnings=warnings)
+    return Document(
+        source=source, blocks=blocks, kind="html", encoding=encoding, warnings=warnings, images=walker.images
+    )
 
 
 # ------------------------------------------------------------------ decoding
@@ -186,12 +188,15 @@ class _Walker:
         self.stats = stats
         self.checks = 0
         self.positions = 0  # table grid positions laid out so far, for the cell budget
+        self.images: list[tuple[int, str]] = []  # (block index, src) of pictures in the text
 
     def run(self, root: Tag) -> list[Block]:
         blocks: list[Block] = []
         for item in self._events(root, tables=True, chrome=True):
             if isinstance(item, str):
                 blocks.append(Paragraph(item))
+            elif _name(item) == "img":
+                self.images.append((len(blocks), str(item.get("src") or item.get("alt") or "（图片）")))
             else:
                 blocks.extend(self._table(item))
         return blocks
@@ -225,6 +230,11 @@ class _Walker:
                 continue
             if name == "br":
                 yield from flush()
+                continue
+            if name == "img":
+                if tables and _picture(node):
+                    yield from flush()
+                    yield node
                 continue
             if chrome and self._is_chrome(node, name, article):
                 continue
@@ -320,6 +330,15 @@ class _Walker:
     def _cell_text(self, cell: Tag) -> str:
         lines = [text for text in self._events(cell, tables=False, chrome=False) if isinstance(text, str)]
         return "\n".join(lines)
+
+
+def _picture(img: Tag) -> bool:
+    """An image that can hold a table: not an icon or a spacer (sizes, where given, of 100 px and more)."""
+    for attr in ("width", "height"):
+        value = str(img.get(attr) or "").strip().rstrip("px").strip()
+        if value.isdigit() and int(value) < 100:
+            return False
+    return True
 
 
 def _table_rows(table: Tag) -> list[Tag]:

@@ -33,6 +33,7 @@ from auditlib.budget import (
     out_of_memory,
     uncapped,
 )
+from auditlib.ingest.pdfgrid import WordLine, find_word_tables
 from auditlib.ingest.text import WIDE_CHARS
 
 # A space next to a wide character is an artefact of extraction (Word's auto-spacing
@@ -83,6 +84,7 @@ class _TableItem:
     top: float
     bottom: float
     page: int
+    found_by: str = "rules"  # "rules": pdfplumber's grid; "words": word positions (no ruling lines); "ocr": a scan
 
 
 @dataclass
@@ -192,7 +194,7 @@ def _ocr_pages(ocr: Any, data: bytes, by_number: dict[int, _Page]) -> int:
             if text:
                 size = ln.bottom - ln.top
                 page.lines.append(_Line(text, ln.x0, ln.x1, ln.top, ln.bottom, size, number, page.width, -1))
-        page.tables = [_TableItem(t.rows, t.top, t.bottom, number) for t in read.tables]
+        page.tables = [_TableItem(t.rows, t.top, t.bottom, number, found_by="ocr") for t in read.tables]
     return dropped
 
 
@@ -226,6 +228,7 @@ def _extract_page(page: Any, region_ids: Iterator[int]) -> _Page:
             return True
         return not any(_centre_in(obj, bbox) for bbox, _ in real)
 
+    loose: list[tuple[_Line, list[dict[str, Any]]]] = []
     for raw in deduped.filter(outside_real_tables).extract_text_lines(layout=False, strip=True, return_chars=True):
         text = _clean(raw["text"])
         if not text:
@@ -237,12 +240,34 @@ def _extract_page(page: Any, region_ids: Iterator[int]) -> _Page:
             if _centre_in(raw, bbox):
                 region = rid
                 break
-        out.lines.append(
-            _Line(text, raw["x0"], raw["x1"], raw["top"], raw["bottom"], float(size), out.number, out.width, region)
-        )
+        line = _Line(text, raw["x0"], raw["x1"], raw["top"], raw["bottom"], float(size), out.number, out.width, region)
+        out.lines.append(line)
+        if chars:
+            loose.append((line, chars))
     for bbox, rows in real:
         out.tables.append(_TableItem(rows, bbox[1], bbox[3], out.number))
+    _take_word_tables(out, loose)
     return out
+
+
+def _take_word_tables(page: _Page, loose: list[tuple[_Line, list[dict[str, Any]]]]) -> None:
+    """Tables without ruling lines: their lines leave the running text and come back as a table."""
+    if not loose:
+        return
+    right = max(line.x1 for line, _ in loose)
+    taken: set[int] = set()
+    # Running text and each framed box apart: a table boxed row by row (horizontal
+    # rules and a frame, no vertical rules) is such a box.
+    regions: dict[int, list[tuple[_Line, list[dict[str, Any]]]]] = {}
+    for item in loose:
+        regions.setdefault(item[0].region, []).append(item)
+    for members in regions.values():
+        words = [WordLine(chars, line.top, line.bottom, line.size or 10.0) for line, chars in members]
+        for table in find_word_tables(words, right):
+            taken |= {id(members[i][0]) for i in table.lines}
+            page.tables.append(_TableItem(table.rows, table.top, table.bottom, page.number, found_by="words"))
+    if taken:
+        page.lines = [line for line in page.lines if id(line) not in taken]
 
 
 def _centre_in(obj: dict[str, Any], bbox: tuple[float, float, float, float]) -> bool:
@@ -364,11 +389,13 @@ def _assemble(pages: list[_Page]) -> list[Block]:
             if isinstance(item, _TableItem):
                 if index == 0 and open_table is not None and blocks and isinstance(blocks[-1], Table):
                     _continue_table(open_table, item)
-                    blocks[-1] = Table(open_table.rows, line=blocks[-1].line)
+                    last = blocks[-1]
+                    how = last.how if last.how == item.found_by else f"{last.how}+{item.found_by}"
+                    blocks[-1] = Table(open_table.rows, line=last.line, how=how, pages=(*last.pages, item.page))
                 else:
                     flush()
                     open_table = _TableItem([list(r) for r in item.rows], item.top, item.bottom, item.page)
-                    blocks.append(Table(open_table.rows, line=item.page))
+                    blocks.append(Table(open_table.rows, line=item.page, how=item.found_by, pages=(item.page,)))
                 prev = None
                 continue
             open_table = None

@@ -29,8 +29,8 @@ class Rule:
     severity: str
     title_zh: str
     title_en: str
-    scope: str  # "report" | "corpus"
-    check: ReportCheck
+    scope: str  # "report" | "corpus" | "input" (made by the pipeline, not by a check)
+    check: ReportCheck | None
 
 
 @dataclass
@@ -58,6 +58,13 @@ def rule(
     return register
 
 
+def declare(id: str, severity: str, title_zh: str, title_en: str) -> None:
+    """A rule whose findings the pipeline itself makes (a file that cannot be read): listed, never run."""
+    if id in RULES and RULES[id].check is not None:
+        raise ValueError(f"rule {id} registered twice")
+    RULES[id] = Rule(id, severity, title_zh, title_en, "input", None)
+
+
 def agency_years(reports: list[Report], ctx: Context) -> AgencyYears:
     """The corpus grouped by agency and year, once per audit (shared by the cross-year rules)."""
     from auditlib.agencies import group_by_agency
@@ -72,9 +79,11 @@ def load_all() -> dict[str, Rule]:
     from auditlib.rules import (  # noqa: F401
         crossyear,
         dates,
+        inputs,
         narrative,
         ocr,
         outliers,
+        peers,
         structure,
         tables,
     )

@@ -53,9 +53,9 @@ def carryover(reports: list[Report], ctx: Context) -> Iterator[Finding]:
 def stock(reports: list[Report], ctx: Context) -> Iterator[Finding]:
     for prev, cur in consecutive(reports, ctx):
         # Only the 2021 format counts documents in force; 2019's 对外公开总数量 is another figure.
-        if cur.format != "2021" or prev.format != "2021":
-            continue
         t, p = cur.tables["table2"], prev.tables["table2"]
+        if t.layout.format != "2021" or p.layout.format != "2021":
+            continue
         for row in ("regulations", "normative_documents"):
             last, issued, repealed, now = (
                 p.get(row, "in_force"),
@@ -85,14 +85,14 @@ def stock(reports: list[Report], ctx: Context) -> Iterator[Finding]:
             )
 
 
-_DIGITS = re.compile(r"[0-9０-９〇零一二三四五六七八九十百千万]+")
-_CLAUSE = re.compile(r"[\s，。；：、,.;:！!？?“”\"'（）()《》【】\[\]—…·]+")
+DIGITS = re.compile(r"[0-9０-９〇零一二三四五六七八九十百千万]+")
+CLAUSE_BREAK = re.compile(r"[\s，。；：、,.;:！!？?“”\"'（）()《》【】\[\]—…·]+")
 MIN_CLAUSE = 6  # shorter clauses (为进一步…) recur in every report
 COPY_THRESHOLD = 0.6
 
 
-def _prose(report: Report) -> str:
-    # Sections 一 and 五 are where an agency writes about its own year.
+def prose(report: Report) -> str:
+    """The text an agency writes about its own year: sections 一 and 五 (the whole narrative if neither is found)."""
     parts = [report.section_texts.get(n, "") for n in ("一", "五")]
     return "\n".join(p for p in parts if p) or report.narrative
 
@@ -102,8 +102,8 @@ def _clauses(report: Report, ctx: Context) -> dict[str, int]:
     cache = ctx.cache.setdefault("clauses", {})
     key = id(report)
     if key not in cache:
-        masked = _DIGITS.sub("#", _prose(report))
-        cache[key] = {c: len(c) for c in _CLAUSE.split(masked) if len(c) >= MIN_CLAUSE}
+        masked = DIGITS.sub("#", prose(report))
+        cache[key] = {c: len(c) for c in CLAUSE_BREAK.split(masked) if len(c) >= MIN_CLAUSE}
     return cache[key]
 
 

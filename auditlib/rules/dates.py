@@ -1,4 +1,4 @@
-"""Dates: missing, before the reporting year was over, or after the 31 January deadline."""
+"""Dates: missing, before the reporting year was over, or after the deadline for the agency's kind."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from auditlib.findings import Finding
 from auditlib.report import Report
-from auditlib.rules import Context, make, rule
+from auditlib.rules import Context, agency_years, make, rule
+from auditlib.rules.deadlines import Deadlines
 
 
 def _dates(report: Report) -> list[tuple[str, dt.date, str]]:
@@ -52,12 +53,33 @@ def date_implausible(report: Report, ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("LATE_PUBLICATION", "warning", "晚于次年1月31日公布（条例第四十九条）", "signed or published after 31 January of the next year")
-def late_publication(report: Report, ctx: Context) -> Iterator[Finding]:
+def _deadlines(ctx: Context) -> Deadlines:
+    if "deadlines" not in ctx.cache:
+        ctx.cache["deadlines"] = Deadlines.load()
+    return ctx.cache["deadlines"]
+
+
+# A corpus rule although it looks at one report at a time: the deadline depends on the
+# user's deadline table and on the agency's full name as the corpus knows it (城中街道办 →
+# 柳州市城中区城中街道办事处), neither of which is part of a report's cached findings.
+@rule(
+    "LATE_PUBLICATION",
+    "warning",
+    "晚于规定期限公布：部门次年1月31日、县级以上地方人民政府本级报告次年3月31日，地方另有规定的从其规定（条例第四十九条）",
+    "signed or published after the deadline for the agency's kind (31 January; 31 March for a government's own report; local rules where configured)",
+    scope="corpus",
+)
+def late_publication(reports: list[Report], ctx: Context) -> Iterator[Finding]:
+    table = _deadlines(ctx)
+    names = agency_years(reports, ctx).names
+    for report in reports:
+        yield from _late(report, table, names)
+
+
+def _late(report: Report, table: Deadlines, names: dict[str, str]) -> Iterator[Finding]:
     year = report.meta.year
     if year is None:
         return
-    deadline = dt.date(year + 1, 1, 31)
     end = dt.date(year, 12, 31)
     # An impossible date (before the year ended) says nothing about lateness.
     plausible = [(w, d, t) for w, d, t in _dates(report) if d > end]
@@ -65,14 +87,19 @@ def late_publication(report: Report, ctx: Context) -> Iterator[Finding]:
         return
     # The publication date is what 第四十九条 is about; a signing date stands in for it.
     what, d, text = next((x for x in plausible if x[0] == "发布日期"), plausible[0])
+    agency = report.meta.agency
+    rule_ = table.for_agency(names.get(agency, agency) if agency else None)
+    deadline = rule_.date(year)
     if d > deadline:
         days = (d - deadline).days
         yield make(
             report,
             "LATE_PUBLICATION",
             what,
-            f"{what}为{d.year}年{d.month}月{d.day}日，晚于{year + 1}年1月31日的期限{days}天"
-            f"（条例第四十九条；{what} {d.isoformat()} is {days} days after the 31 January deadline）",
+            f"{what}为{d.year}年{d.month}月{d.day}日，晚于公布期限{deadline.year}年{deadline.month}月{deadline.day}日{days}天。"
+            f"适用：{rule_.describe()}"
+            f"（{what} {d.isoformat()} is {days} days after the {deadline.isoformat()} deadline for a {rule_.kind}）",
             text,
             key=what,
+            extra={"deadline": deadline.isoformat(), "agency_kind": rule_.kind, "deadline_region": rule_.region},
         )

@@ -115,12 +115,34 @@ def _label(pt: ParsedTable, row: str) -> str:
     return squash(pt.labels.get(row) or pt.layout.row(row).label)
 
 
-def _sum_rows(pt: ParsedTable, rows: Iterable[str], col: str) -> tuple[Number, bool] | None:
-    vals = [pt.get(r, col) for r in rows]
+def _applicant_columns(pt: ParsedTable) -> tuple[str, ...]:
+    return tuple(c.key for c in pt.layout.columns or () if c.key != "total")
+
+
+def _row_total(pt: ParsedTable, row: str) -> tuple[Number, bool] | None:
+    """A 表三 row's 总计; when that cell is blank, the sum of its filled applicant columns.
+
+    A report that leaves the 总计 column empty still states its counts in the other six:
+    the sum is exact when all six are filled, otherwise a lower bound.
+    """
+    v = pt.get(row, "total")
+    if v is not None:
+        return v, True
+    return _sum_rows_cols(pt, row, _applicant_columns(pt))
+
+
+def _sum_rows(pt: ParsedTable, rows: Iterable[str]) -> tuple[Number, bool] | None:
+    """The rows' 总计 summed (blank 总计 cells through their columns), and whether it is exact."""
+    vals = [_row_total(pt, r) for r in rows]
     known = [v for v in vals if v is not None]
     if not known:
         return None
-    return sum(known), len(known) == len(vals)
+    return sum(v for v, _ in known), len(known) == len(vals) and all(exact for _, exact in known)
+
+
+def _exact_total(pt: ParsedTable, row: str) -> Number | None:
+    got = _row_total(pt, row)
+    return got[0] if got is not None and got[1] else None
 
 
 def _t3(
@@ -129,18 +151,20 @@ def _t3(
     pt = report.tables["table3"]
     if not pt.found or not rows:
         return None
-    got = _sum_rows(pt, rows, "total")
+    got = _sum_rows(pt, rows)
     if got is None:
         return None
     name = label or _label(pt, rows[0])
     shown = [r for r in rows if pt.get(r, "total") != 0] or list(rows[:1])
+    blank = any(pt.get(r, "total") is None for r in rows)
     return Figure(
         value=got[0],
         exact=got[1],
         table="table3",
         rows=rows,
         column="total",
-        label=f"表三 {name} / 总计",
+        # Say so when 总计 cells are blank and the figure adds up the applicant columns instead.
+        label=f"表三 {name} / 总计" + ("（总计栏空白，按各列合计）" if blank else ""),
         evidence="\n".join(pt.row_text(r) for r in shown),
         alternatives=alternatives,
     )
@@ -202,7 +226,7 @@ def _t2(report: Report, row: str) -> Figure | None:
     if not pt.found:
         return None
     # 2019's table has 本年新制作 and 本年新公开: the text may mean either.
-    cols = ("issued",) if report.format != "2019" else ("published", "made")
+    cols = ("issued",) if pt.layout.format != "2019" else ("published", "made")
     vals = [(c, pt.get(row, c)) for c in cols]
     vals = [(c, v) for c, v in vals if v is not None]
     if not vals:
@@ -224,7 +248,7 @@ def _t2(report: Report, row: str) -> Figure | None:
 def table_figure(report: Report, kind: str) -> Figure | None:
     """The table figure a claim of ``kind`` speaks of, or None when the tables cannot say."""
     pt = report.tables["table3"]
-    new, over, fwd = (pt.get(r, "total") for r in ("new_received", "carried_over", "carried_forward"))
+    new, over, fwd = (_exact_total(pt, r) for r in ("new_received", "carried_over", "carried_forward"))
     if kind == RECEIVED:
         # 共受理 N 件 sometimes counts last year's carried-over applications in.
         return _t3(report, ("new_received",), alternatives=() if None in (new, over) else (new + over,))
@@ -236,7 +260,14 @@ def table_figure(report: Report, kind: str) -> Figure | None:
             alts += (new - fwd,)
             if over is not None:
                 alts += (new + over - fwd,)
-        return _t3(report, ("total_handled",), alternatives=alts)
+        fig = _t3(report, ("total_handled",), alternatives=alts)
+        if fig is None or not fig.exact:
+            # A blank （七）总计 row: the result rows （一）…（六） add up to it.
+            rows = tuple(r.key for r in pt.layout.rows if r.outcome)
+            parts = _t3(report, rows, "三、本年度办理结果（一）至（六）合计", alts)
+            if parts is not None and (fig is None or parts.exact):
+                return parts
+        return fig
     if kind == CARRIED_OVER:
         return _t3(report, ("carried_over",))
     if kind == CARRIED_FORWARD:
@@ -309,6 +340,48 @@ def text_table_mismatch(report: Report, ctx: Context) -> Iterator[Finding]:
     for c in claims:
         if c.kind == SUM and c.ref in (REVIEW, LITIGATION):
             yield from _breakdown(report, ctx, c)
+    yield from _fee_notices(report)
+
+
+# Section 六 saying no 收费通知 was ever sent. "未收取信息处理费" is no such statement (a notice
+# the applicant did not pay leaves nothing collected), nor "逾期未按收费通知要求缴纳" (it says one was).
+_NO_FEE_NOTICE = re.compile(
+    r"(?:未|没有|无|不曾|从未|均未)[^。；;，,！!\n按依照据缴]{0,16}?(?:发出|出具|送达|发送|下发|开具|寄送|制发)?"
+    r"[^。；;，,！!\n按依照据缴]{0,8}?收费通知"
+)
+
+
+def _fee_notices(report: Any) -> Iterator[Finding]:
+    """表三 （六）2 counts applications dropped after a fee notice went unpaid: above 0, notices were sent."""
+    pt = report.tables["table3"]
+    six = report.sections.get("六")
+    text = report.section_texts.get("六") or ""
+    if not pt.found or six is None or "other_unpaid_fee" not in {r.key for r in pt.layout.rows}:
+        return
+    got = _row_total(pt, "other_unpaid_fee")
+    if got is None or got[0] <= 0:
+        return
+    m = _NO_FEE_NOTICE.search(text)
+    if m is None:
+        return
+    start = max(text.rfind("。", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
+    stop = re.search(r"[。\n]", text[m.end() :])
+    sentence = text[start : m.end() + stop.end() if stop else len(text)].strip()
+    label = _label(pt, "other_unpaid_fee")
+    yield make(
+        report,
+        "TEXT_TABLE_MISMATCH",
+        f"{six.heading}；表三 {label} / 总计",
+        f"第六部分称未发出收费通知，但表三“{label}”为{_fmt(got[0])}件：申请人逾期未缴费，说明已发出收费通知"
+        f"（section 六 says no fee notice was issued; 表三 counts {_fmt(got[0])} application(s) dropped for an unpaid fee notice）",
+        f"{sentence}\n{pt.row_text('other_unpaid_fee')}",
+        expected=got[0],
+        actual=0,
+        key="fee_notice",
+        table="table3",
+        row="other_unpaid_fee",
+        column="total",
+    )
 
 
 def _mismatch(report: Report, ctx: Context, c: Claim, fig: Figure, zh: str, en: str, key: str) -> Finding:
@@ -392,11 +465,8 @@ def narrative_sum(report: Report, ctx: Context) -> Iterator[Finding]:
             continue
         if total > c.value:
             why_zh, why_en = "分项之和大于总数", "the parts add up to more than the total"
-        elif c.closed:
-            why_zh, why_en = (
-                "分项已列至“其他”，合计仍小于总数",
-                "the list is closed by 其他 yet falls short of the total",
-            )
+        elif (why := _exhaustive(report.narrative, c)) is not None:
+            why_zh, why_en = why
         else:
             continue  # an open list (其中 …) may leave items out
         parts = "＋".join(_fmt(v) for v in values)
@@ -413,6 +483,50 @@ def narrative_sum(report: Report, ctx: Context) -> Iterator[Finding]:
         )
 
 
+# A list names every category of one of these closed sets: nothing can be left out.
+_CATEGORY_SETS = (
+    ("申请人", (re.compile(r"自然人|公民"), re.compile(r"法人|组织|企业"))),
+    (
+        "办理结果",
+        tuple(
+            re.compile(w)
+            for w in (r"^(?:予以|同意|全部)公开", r"部分公开", r"不予公开", r"无法提供", r"不予处理", r"其他处理")
+        ),
+    ),
+    ("复议诉讼结果", tuple(re.compile(w) for w in (r"维持", r"纠正|纠错", r"^其他|^其它", r"未审结|审理中"))),
+)
+LONG_LIST = 6  # items listed one by one, no 等: a list this long is the breakdown, not examples
+_LIST_END = re.compile(r"[。；;！!？?\n]")
+
+
+def _exhaustive(narrative: str, c: Claim) -> tuple[str, str] | None:
+    """Why the list after 共 N claims to be complete, or None when it may leave items out.
+
+    Complete: introduced by 分别为, closed by 其他, naming every category of a closed set, or
+    going category by category through LONG_LIST items or more. Never when 等 follows an item
+    or the sentence goes on past the last item (the list was not read to its end).
+    """
+    head = narrative[c.span[0] : c.parts[0].span[0]]
+    last = c.parts[-1].span[1]
+    stop = _LIST_END.search(narrative, last)
+    rest = narrative[last : stop.start() if stop else len(narrative)]
+    if "等" in narrative[c.span[0] : last] or squash(rest).strip("，,、）)※"):
+        return None
+    if "分别" in head:
+        return "“分别为”所列分项合计小于总数", "a list given with 分别为 falls short of the total"
+    if c.closed:
+        return "分项已列至“其他”，合计仍小于总数", "the list is closed by 其他 yet falls short of the total"
+    for name, cats in _CATEGORY_SETS:
+        if all(any(rx.search(p.label) for p in c.parts) for rx in cats):
+            return f"分项已列全各类{name}，合计仍小于总数", f"every category of {name} is listed, yet they fall short"
+    if len(c.parts) >= LONG_LIST:
+        return (
+            f"逐类列举了{len(c.parts)}项（未用“等”），合计仍小于总数",
+            f"{len(c.parts)} categories listed one by one, no 等, yet they fall short",
+        )
+    return None
+
+
 # ------------------------------------------------------------------ NARRATIVE_PERCENT
 def _tolerance(decimals: int) -> float:
     # One unit of the last digit written: covers rounding and the truncation many reports use (2/3 → 66.6%).
@@ -426,29 +540,37 @@ def _tolerance(decimals: int) -> float:
     "a stated share (X 件，占 Y%) does not match the count and its total",
 )
 def narrative_percent(report: Report, ctx: Context) -> Iterator[Finding]:
-    app_bases: list[Number] | None = None
-    for c in _claims(report, ctx):
+    app_bases: list[tuple[Number, str]] | None = None
+    claims = _claims(report, ctx)
+    for c in claims:
         if c.kind != SHARE or c.approximate or c.count is None:
             continue
-        bases = list(c.bases)
-        if c.applications:
+        # Every total the sentence can mean: the list it belongs to, a total stated before it, and —
+        # for applications — received, answered (all, or this year's), with or without last year's.
+        bases: list[tuple[Number, str]] = [(b, "正文所述总数") for b in c.bases]
+        if c.applications or _APPLICATION_WORDS.search(c.sentence):
             if app_bases is None:
-                app_bases = _application_bases(report)
-            bases += [b for b in app_bases if b not in bases]
-        bases = [b for b in bases if b and b > 0 and b >= c.count]
-        if not bases:
+                app_bases = _application_bases(report, claims)
+            bases += app_bases
+        tried: list[tuple[Number, str]] = []
+        for b, what in bases:
+            if b and b > 0 and b >= c.count and all(b != t for t, _ in tried):
+                tried.append((b, what))
+        if not tried:
             continue
         tol = _tolerance(c.decimals)
-        if any(abs(c.count / b * 100 - c.value) <= tol for b in bases):
+        if any(abs(c.count / b * 100 - c.value) <= tol for b, _ in tried):
             continue
-        base = bases[0]
+        base = tried[0][0]
         share = round(c.count / base * 100, c.decimals)
+        others = "、".join(f"{what}{_fmt(b)}" for b, what in tried)
         yield make(
             report,
             "NARRATIVE_PERCENT",
             _where(report, ctx, c.span[0]),
-            f"正文称{_fmt(c.count)}{_count_unit(c)}占{_fmt(c.value)}%，但{_fmt(c.count)}÷{_fmt(base)}＝{_fmt(share)}%"
-            f"（{_fmt(c.count)} of {_fmt(base)} is {_fmt(share)}%, not {_fmt(c.value)}%）",
+            f"正文称{_fmt(c.count)}{_count_unit(c)}占{_fmt(c.value)}%，但{_fmt(c.count)}÷{_fmt(base)}＝{_fmt(share)}%；"
+            f"可能的基数（{others}）都不能得出{_fmt(c.value)}%"
+            f"（{_fmt(c.count)} of {_fmt(base)} is {_fmt(share)}%, not {_fmt(c.value)}%; no total the sentence can mean gives it）",
             c.sentence,
             expected=share,
             actual=c.value,
@@ -461,15 +583,29 @@ def _count_unit(c: Claim) -> str:
     return m.group(1) if m else "件"
 
 
-def _application_bases(report: Report) -> list[Number]:
-    """The application totals a share of applications can be of."""
+_APPLICATION_WORDS = re.compile(r"申请|答复|办结|受理|收到")
+
+
+def _application_bases(report: Report, claims: list[Claim]) -> list[tuple[Number, str]]:
+    """The application totals a share of applications can be of, with what each is."""
+    out: list[tuple[Number, str]] = []
     pt = report.tables["table3"]
-    if not pt.found:
-        return []
-    new, over, handled = (pt.get(r, "total") for r in ("new_received", "carried_over", "total_handled"))
-    out = [v for v in (new, handled) if v is not None]
-    if new is not None and over is not None:
-        out.append(new + over)
+    if pt.found:
+        new, over, fwd = (_exact_total(pt, r) for r in ("new_received", "carried_over", "carried_forward"))
+        handled = table_figure(report, HANDLED)
+        if new is not None:
+            out.append((new, "表三本年新收"))
+        if handled is not None and handled.exact:
+            out.append((handled.value, "表三办理结果总计"))
+        if new is not None and over is not None:
+            out.append((new + over, "本年新收＋上年结转"))
+        if new is not None and fwd is not None:
+            out.append((new - fwd, "本年新收中已办结"))
+            if over is not None:
+                out.append((new + over - fwd, "本年已办结（含上年结转）"))
+    # The report's own words for them, wherever it says them.
+    out += [(c.value, "正文所述收到申请数") for c in claims if c.kind == RECEIVED and not c.approximate]
+    out += [(c.value, "正文所述答复申请数") for c in claims if c.kind == HANDLED and not c.approximate]
     return out
 
 

@@ -6,9 +6,11 @@ import re
 from collections.abc import Iterator
 
 from auditlib.findings import Finding
+from auditlib.layouts import TABLE_NAMES
 from auditlib.report import Report
 from auditlib.rules import Context, make, rule
 from auditlib.sections import SECTION_NUMERALS, SECTION_TITLES
+from auditlib.tables import ParsedTable
 
 
 @rule("SECTION_MISSING", "warning", "缺少规定的章节", "one of the six sections cannot be found")
@@ -30,18 +32,32 @@ def section_missing(report: Report, ctx: Context) -> Iterator[Finding]:
 @rule("FORMAT_OUTDATED", "warning", "2021年及以后的报告仍使用2019年格式", "a report on 2021 or later uses the 2019 format")
 def format_outdated(report: Report, ctx: Context) -> Iterator[Finding]:
     year = report.meta.year
-    if year is not None and year >= 2021 and report.format == "2019":
-        pt = report.tables["table3"]
-        evidence = pt.row_text("other") if pt.found else ""
-        yield make(
-            report,
-            "FORMAT_OUTDATED",
-            "表二、表三",
-            f"{year}年度报告应使用2021年格式（国办公开办函〔2021〕30号），但表格仍为2019年试行格式"
-            "（2019 format used for a report on 2021 or later）",
-            evidence,
-            key="format",
-        )
+    if year is None or year < 2021:
+        return
+    # Judged per table: a report may keep one old table beside new ones.
+    old = [pt for pt in report.tables.values() if pt.found and pt.layout.format == "2019" and pt.table != "table4"]
+    if not old:
+        return
+    names = "、".join(TABLE_NAMES[pt.table] for pt in old)
+    seen = "；".join(f"{TABLE_NAMES[pt.table]}印有“{pt.format_seen}”" for pt in old if pt.format_seen)
+    evidence = "\n".join(pt.row_text("other") if pt.table == "table3" else _t2_header(pt) for pt in old)
+    yield make(
+        report,
+        "FORMAT_OUTDATED",
+        names,
+        f"{year}年度报告应使用2021年格式（国办公开办函〔2021〕30号），但{names}仍为2019年试行格式"
+        + (f"（{seen}）" if seen else "")
+        + f"（2019 format used in {names} of a report on 2021 or later）",
+        evidence,
+        table=old[0].table if len(old) == 1 else None,
+        key="format",
+    )
+
+
+def _t2_header(pt: ParsedTable) -> str:
+    """表二 of 2019 shows itself by its columns: the first row as printed, with its column names."""
+    row = pt.layout.rows[0]
+    return f"{TABLE_NAMES[pt.table]}（{'、'.join(c.label for c in row.columns)}）：{pt.row_text(row.key)}"
 
 
 @rule("TITLE_AGENCY_MISSING", "warning", "标题未写明报告机关（需从正文推断）", "the title does not name the agency")

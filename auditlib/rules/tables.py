@@ -43,7 +43,7 @@ def _unconfirmed(report: Report, table: str) -> set[tuple[str, str]]:
 def _row_totals(pt: ParsedTable, skip: set[tuple[str, str]]) -> Iterator[tuple[Row, int | float, int | float, int]]:
     """Rows whose 总计 (the last column) is not the sum of their other cells: (row, total, sum, blanks)."""
     for row in pt.layout.rows:
-        if any((row.key, c.key) in skip for c in row.columns):
+        if any((row.key, c.key) in skip for c in row.columns) or pt.unread([(row.key, c.key) for c in row.columns]):
             continue
         total = pt.get(row.key, "total")
         found = _shortfall(total, [pt.get(row.key, c.key) for c in row.columns[:-1]])
@@ -116,11 +116,13 @@ def t3_results_sum(report: Report, ctx: Context) -> Iterator[Finding]:
     pt = _t3(report)
     if not pt:
         return
-    rows = T3_RESULT_ROWS_2019 if report.format == "2019" else T3_RESULT_ROWS_2021
+    rows = T3_RESULT_ROWS_2019 if pt.layout.format == "2019" else T3_RESULT_ROWS_2021
     skip = _unconfirmed(report, "table3")
     for col in pt.layout.columns or ():
         if any((r, col.key) in skip for r in (*rows, "total_handled")):
             continue
+        if pt.unread([(r, col.key) for r in [*rows, "total_handled"]]):
+            continue  # a result row the reader could not place: the sum cannot be checked
         total = pt.get("total_handled", col.key)
         values = [pt.get(r, col.key) for r in rows]
         found = _shortfall(total, values)
@@ -203,6 +205,19 @@ def table_shape(report: Report, ctx: Context) -> Iterator[Finding]:
     for name in ("table2", "table3", "table4"):
         pt = report.tables.get(name)
         if pt is None:
+            continue
+        if pt.unreadable:
+            # Once per table: its cells are null because it could not be read, not because
+            # the report left them blank, so no other table rule speaks of them.
+            yield make(
+                report,
+                "TABLE_SHAPE",
+                f"{TABLE_NAMES[name]}",
+                f"{pt.layout.title}：{pt.unreadable}",
+                "",
+                table=name,
+                key=f"{name}:unreadable",
+            )
             continue
         if not pt.found:
             yield make(
