@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from auditlib.cache import Cache
 from auditlib.corpus import Unreadable
@@ -45,12 +46,15 @@ def audit(
     rules: Iterable[str] | None = None,
     cache: Cache | None = None,
     agencies: dict[str, str] | None = None,
+    decisions: Iterable[Mapping[str, Any]] | None = None,
 ) -> list[Finding]:
     """Every finding for the reports, in report order; unreadable files give INPUT_UNREADABLE.
 
     ``cache`` (only used when all rules run) keeps each report's own findings with its parse.
     ``agencies`` is the run's resolution of agency names (:func:`auditlib.agencies.resolve`),
     when the caller has made it already.
+    ``decisions``: the auditors' earlier decisions (e.g. ``ReviewStore.decided_findings()``),
+    for FOLLOWUP_OPEN; without them that rule stays silent.
     """
     registry = load_all()
     if rules is not None:
@@ -58,7 +62,7 @@ def audit(
     chosen = [registry[r] for r in rules] if rules is not None else list(registry.values())
     items = list(items)
     reports = [r for r in items if isinstance(r, Report)]
-    ctx = Context(reports=reports, agencies=agencies)
+    ctx = Context(reports=reports, agencies=agencies, decisions=[dict(d) for d in decisions or ()])
     by_source: dict[str, list[Finding]] = {}
     for item in items:
         if isinstance(item, Unreadable):
@@ -68,6 +72,12 @@ def audit(
     for r in chosen:
         if r.scope == "corpus":
             for f in r.check(reports, ctx):
+                by_source.setdefault(f.source, []).append(f)
+    # Follow-up rules look at what the other rules found, so they come last.
+    found = [f for fs in by_source.values() for f in fs]
+    for r in chosen:
+        if r.scope == "followup":
+            for f in r.check(found, reports, ctx):
                 by_source.setdefault(f.source, []).append(f)
     findings: list[Finding] = []
     for item in items:

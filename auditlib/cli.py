@@ -88,7 +88,9 @@ def _summary(r: Report) -> str:
     default=None,
     help="A deadline table (region,kind,deadline[,basis] CSV) over the packaged one; same as $AUDITLIB_DEADLINES.",
 )
-def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool, deadlines: str | None) -> None:
+@click.option("--review-db", type=click.Path(dir_okay=False), default=None,
+              help="Auditors' decisions database: findings confirmed on last year's reports are followed up (FOLLOWUP_OPEN).")
+def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool, deadlines: str | None, review_db: str | None) -> None:
     """Parse and audit reports; reports of one agency are audited across years."""
     import os
 
@@ -104,7 +106,8 @@ def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool, deadlines: str 
     except DeadlineTableError as exc:
         raise click.UsageError(str(exc)) from exc
     # With the cache, this also stores the summary the dashboard reads instead of auditing again.
-    run = audit_folder(paths, None if no_cache else Cache())
+    decisions = _store(review_db).decided_findings() if review_db else None
+    run = audit_folder(paths, None if no_cache else Cache(), decisions=decisions)
     items, findings = run.items, run.findings
     if as_json:
         for f in findings:
@@ -209,6 +212,62 @@ def review_export(dest: str, db: str) -> None:
     """Export the reviewed findings to an Excel workbook DEST."""
     path = _store(db).export_excel(dest)
     click.echo(f"已导出审核结果到 {path} (reviewed findings exported)")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=False, type=click.Path(exists=True))
+@click.option("--out", "out_dir", required=False, type=click.Path(file_okay=False), help="Folder for the notices.")
+@click.option("--db", default="outputs/audit.db", show_default=True, type=click.Path(dir_okay=False),
+              help="Review database holding the auditors' decisions.")
+@click.option("--template", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Your own .docx template (see --write-template for the placeholders).")
+@click.option("--reply-days", type=click.IntRange(min=1), default=None,
+              help="Days the agency has to reply (default 15).")
+@click.option("--deadline", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Reply deadline (YYYY-MM-DD).")
+@click.option("--issuer", default="政务公开工作主管部门", show_default=True, help="Who sends the notices.")
+@click.option("--write-template", type=click.Path(dir_okay=False), default=None,
+              help="Copy the default template to this file for editing, and stop.")
+def notices(
+    paths: tuple[str, ...],
+    out_dir: str | None,
+    db: str,
+    template: str | None,
+    reply_days: int | None,
+    deadline,
+    issuer: str,
+    write_template: str | None,
+) -> None:
+    """Write a 整改通知 (.docx) per agency with confirmed findings, and an Excel list of them."""
+    import datetime as dt
+
+    from auditlib import notices as nt
+    from auditlib.cache import Cache
+    from auditlib.clock import today
+    from auditlib.findings import findings_frame
+    from auditlib.pipeline import audit_folder
+
+    if write_template:
+        click.echo(f"默认模板已复制到 {nt.copy_template(write_template)} (template written)")
+        return
+    if not paths or not out_dir:
+        raise click.UsageError("需要报告路径和 --out 目录 (PATH... and --out DIR are required)")
+    if reply_days is not None and deadline is not None:
+        raise click.UsageError("--reply-days 与 --deadline 只能给一个 (give one of them)")
+    store = _store(db)
+    found = audit_folder(paths, Cache(), decisions=store.decided_findings()).findings
+    frame = store.status_frame(findings_frame(found))
+    issued = today()
+    due = deadline.date() if deadline else issued + dt.timedelta(days=reply_days or nt.REPLY_DAYS)
+    try:
+        written = nt.write_notices(frame.to_dict("records"), out_dir, template, issued, due, issuer)
+    except nt.NoticeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not written:
+        click.echo("没有经审核确认的问题，未生成整改通知 (no confirmed findings, no notice written)")
+        return
+    for n in written:
+        click.echo(f"✓ {n.agency}：{len(n.findings)} 项  {n.path}")
+    click.echo(f"\n{len(written)} 份整改通知，清单：{Path(out_dir) / nt.LIST_NAME}（回复期限 {due.isoformat()}）")
 
 
 @main.command()
