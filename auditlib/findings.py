@@ -67,6 +67,17 @@ class Finding:
         basis = "|".join([self.digest or self.source, self.rule, self.key or self.location])
         return hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
 
+    def cells(self) -> list[tuple[str | None, str | None]]:
+        """The table cells the finding is about, as (row, column); None = the whole row/column.
+
+        A figure summed over several rows (不予公开 = rows 1–8) names them in ``extra``.
+        """
+        if not self.table:
+            return []
+        rows = self.extra.get("rows") or [self.row]
+        cols = self.extra.get("columns") if self.column is None and self.extra.get("columns") else [self.column]
+        return [(r, c) for r in rows for c in cols]
+
     def to_json(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in CONTRACT_KEYS}
         # The contract's place in the original document, where the rule knows it (a scanned cell).
@@ -79,10 +90,11 @@ class Finding:
         rec = asdict(self)
         rec.pop("extra")
         rec["id"] = self.id
+        rec["cells"] = self.cells()
         return rec
 
 
-FRAME_COLUMNS = ["id", *CONTRACT_KEYS, "table", "row", "column", "digest"]
+FRAME_COLUMNS = ["id", *CONTRACT_KEYS, "table", "row", "column", "cells", "digest"]
 
 
 def findings_frame(findings: list[Finding]) -> pd.DataFrame:

@@ -149,11 +149,28 @@ def _cell_findings(findings: pd.DataFrame | None, source: str, table: str) -> di
     for f in sel.to_dict("records"):
         row = f["row"] if isinstance(f.get("row"), str) else None
         col = f["column"] if isinstance(f.get("column"), str) else None
+        cells = f.get("cells")
+        # A figure over several rows (不予公开 1–8) lists them all; older frames carry only row/column.
+        places = [tuple(c) for c in cells] if isinstance(cells, list | tuple) and len(cells) else [(row, col)]
         sev = str(f.get("severity"))
-        old = out.get((row, col))
-        if old is None or severity_rank(sev) < severity_rank(old):
-            out[(row, col)] = sev
+        for place in places:
+            old = out.get(place)
+            if old is None or severity_rank(sev) < severity_rank(old):
+                out[place] = sev
     return out
+
+
+_ITEM = re.compile(r"^\s*\d+\s*[.、．]")
+
+
+def _with_group(row: Any, label: str) -> str:
+    """A numbered item (1.属于国家秘密) shown under its group (（三）不予公开): without it,
+    the items of 不予公开, 无法提供 and 不予处理 read alike."""
+    group = getattr(row, "group", "")
+    if not group or not _ITEM.match(label):
+        return label
+    name = re.sub(r"^[（(][一二三四五六七][）)]", "", group)
+    return label if name in label else f"{group} {label}"
 
 
 def table_display(report: Report, table: str) -> pd.DataFrame:
@@ -177,7 +194,8 @@ def table_display(report: Report, table: str) -> pd.DataFrame:
                 v = v.item() if hasattr(v, "item") else v
                 line.append(int(v) if isinstance(v, float) and v.is_integer() else v)
         data.append(line)
-    out = pd.DataFrame(data, index=df.index, columns=df.columns, dtype=object)
+    index = pd.MultiIndex.from_tuples([(k, _with_group(lay.row(k), label)) for k, label in df.index])
+    out = pd.DataFrame(data, index=index, columns=df.columns, dtype=object)
     # The level names ("key", "label") would show as an extra header row.
     out.index.names = [None] * out.index.nlevels
     out.columns.names = [None] * out.columns.nlevels
@@ -200,7 +218,7 @@ def styled_table(report: Report, table: str, findings: pd.DataFrame | None = Non
                 if ck not in own:
                     css.iat[i, j] = _NA_CSS
                     continue
-                sev = marks.get((rk, ck)) or marks.get((rk, None)) or marks.get((None, None))
+                sev = marks.get((rk, ck)) or marks.get((rk, None)) or marks.get((None, ck)) or marks.get((None, None))
                 if sev:
                     css.iat[i, j] = f"background-color: {SEVERITY_CSS.get(sev, SEVERITY_CSS['warning'])}; font-weight: bold"
         return css
