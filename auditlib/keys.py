@@ -4,7 +4,8 @@
 serves. Its front end finds the enclosing ``.auditlib-stepper-root`` element,
 makes it focusable, and reports J/K/C/D (and Ctrl+Enter) pressed while focus is
 inside it. N moves focus into the note box, Esc out of it, both in the browser
-alone. Keys that are handled are stopped there, so JupyterLab's own
+alone. The listener sits on the stepper's root in the capture phase (ipywidgets'
+text boxes stop keydown from bubbling). Keys that are handled are stopped there, so JupyterLab's own
 command-mode shortcuts (J/K select cells, C copies one, D D deletes one) never
 see them; JupyterLab listens on the document in the bubbling phase.
 While the note box has focus, letters are text: only Ctrl+Enter and Esc act.
@@ -48,10 +49,12 @@ function attach(model, root) {
     e.preventDefault();
     e.stopPropagation();
   };
-  root.addEventListener("keydown", onKey);
+  // Capture phase: ipywidgets' text boxes stop their keydown events from bubbling,
+  // and Ctrl+Enter / Esc must work from inside the note box.
+  root.addEventListener("keydown", onKey, true);
   model.set("ready", true);
   model.save_changes();
-  return () => root.removeEventListener("keydown", onKey);
+  return () => root.removeEventListener("keydown", onKey, true);
 }
 
 function render({ model, el }) {
