@@ -8,6 +8,7 @@ from typing import Any
 from auditlib.cache import Cache
 from auditlib.corpus import Unreadable
 from auditlib.findings import Finding
+from auditlib.locate import locate
 from auditlib.report import Report
 from auditlib.rules import Context, load_all
 from auditlib.vocab import severity_rank
@@ -84,4 +85,39 @@ def audit(
         fs = by_source.get(item.source, [])
         fs.sort(key=lambda f: severity_rank(f.severity))
         findings.extend(fs)
+    _locate(findings, reports, cache)
     return findings
+
+
+def _locate(findings: list[Finding], reports: list[Report], cache: Cache | None) -> None:
+    """Where each finding stands in its file (page and box in a PDF, span in the text).
+
+    A PDF is opened again for this, so the places found are kept in the cache with
+    the report's content: a finding's id fixes its place.
+    """
+    todo: list[Finding] = []
+    digests = {r.source: r.digest for r in reports}
+    known: dict[str, dict] = {}
+    for f in findings:
+        digest = digests.get(f.source)
+        if cache is None or not digest:
+            todo.append(f)
+            continue
+        if digest not in known:
+            hit = cache.get(digest, "places")
+            known[digest] = hit if isinstance(hit, dict) else {}
+        place = known[digest].get(f.id)
+        if place is None:
+            todo.append(f)
+        else:
+            f.page, f.bbox, f.span = place
+    if not todo:
+        return
+    locate(todo, reports)
+    if cache is not None:
+        for f in todo:
+            digest = digests.get(f.source)
+            if digest:
+                known.setdefault(digest, {})[f.id] = (f.page, f.bbox, f.span)
+        for digest in {digests.get(f.source) for f in todo} - {None, ""}:
+            cache.put(digest, "places", known[digest])

@@ -131,6 +131,62 @@ def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool, deadlines: str 
 
 
 @main.command()
+@click.argument("finding_id")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--image", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the page image (default: outputs/evidence/FINDING_ID.png).")
+@click.option("--review-db", type=click.Path(dir_okay=False), default=None,
+              help="Decisions database, for FOLLOWUP_OPEN findings.")
+def show(finding_id: str, paths: tuple[str, ...], image: str | None, review_db: str | None) -> None:
+    """Print one finding's evidence where it stands; for a PDF, write its page with the place boxed.
+
+    FINDING_ID is the finding's id (as in the sheets, the stepper and the review export),
+    or an unambiguous start of it; PATHS default to reports_in/.
+    """
+    from auditlib.audit import audit as run_audit
+    from auditlib.cache import Cache
+    from auditlib.locate import report_text
+    from auditlib.rules import load_all
+
+    paths = paths or ("reports_in",)
+    for p in paths:
+        if not Path(p).exists():
+            raise click.UsageError(f"找不到报告路径：{p} (no such path)")
+    cache = Cache()
+    items = list(iter_reports(paths, cache=cache))
+    decisions = _store(review_db).decided_findings() if review_db else None
+    found = [f for f in run_audit(items, cache=cache, decisions=decisions) if f.id.startswith(finding_id.strip())]
+    if not found:
+        raise click.ClickException(f"没有这项发现：{finding_id} (no finding with this id in {', '.join(paths)})")
+    if len({f.id for f in found}) > 1:
+        raise click.ClickException(f"编号 {finding_id} 不唯一，请多写几位 (ambiguous id: {len(found)} findings)")
+    f = found[0]
+    title = load_all()[f.rule].title_zh if f.rule in load_all() else ""
+    lines = [
+        f"{f.id}  {f.rule} {title}",
+        f"机关 {f.agency or '（未知）'} · {f.year or '?'}年度 · {f.source}",
+        f"位置 {f.location}",
+        f"说明 {f.message}",
+    ]
+    if f.expected is not None or f.actual is not None:
+        lines.append(f"预期 {f.expected} · 实际 {f.actual}")
+    lines.append("原文：" + (f.evidence or "（无）"))
+    report = next((r for r in items if isinstance(r, Report) and r.source == f.source), None)
+    if f.span and report is not None:
+        text = report_text(report)
+        s, e = f.span
+        lines.append(f"字符位置 {s}–{e}：…{text[max(0, s - 40):s]}【{text[s:e]}】{text[e:e + 40]}…")
+    if f.page:
+        lines.append(f"PDF 第 {f.page} 页" + (f"，框 {f.bbox}（x0, top, x1, bottom，单位：点）" if f.bbox else ""))
+    click.echo("\n".join(lines))
+    if f.page and f.bbox:
+        from auditlib.pageimage import write_page_image
+
+        out = write_page_image(f.source, f.page, f.bbox, image or Path("outputs") / "evidence" / f"{f.id}.png")
+        click.echo(f"页面图像（已框出）：{out}")
+
+
+@main.command()
 @click.option("--markdown", is_flag=True, help="As the Markdown table the README carries.")
 def rules(markdown: bool) -> None:
     """List the rule catalogue."""

@@ -25,6 +25,10 @@ CONTRACT_KEYS = (
 )
 
 
+# Where the finding stands in the original document (CONTRACT.md: page, bbox, span).
+PLACE_KEYS = ("page", "bbox", "span")
+
+
 def plain(value: Any) -> Any:
     """A value from a findings frame as plain Python: pandas' missing values (NaN, NA, NaT)
     become None and numpy scalars Python ones, for SQLite, Excel and JSON alike."""
@@ -61,6 +65,11 @@ class Finding:
     digest: str = ""
     key: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Where it stands in the original document (auditlib.locate): a PDF's 1-based page and
+    # [x0, top, x1, bottom] in points; [start, end] in the report's text. None when not certain.
+    page: int | None = None
+    bbox: list[float] | None = None
+    span: list[int] | None = None
 
     @property
     def id(self) -> str:
@@ -79,12 +88,7 @@ class Finding:
         return [(r, c) for r in rows for c in cols]
 
     def to_json(self) -> dict[str, Any]:
-        out = {k: getattr(self, k) for k in CONTRACT_KEYS}
-        # The contract's place in the original document, where the rule knows it (a scanned cell).
-        if "page" in self.extra:
-            out["page"] = self.extra["page"]
-            out["bbox"] = self.extra.get("bbox")
-        return out
+        return {**{k: getattr(self, k) for k in CONTRACT_KEYS}, **{k: getattr(self, k) for k in PLACE_KEYS}}
 
     def to_record(self) -> dict[str, Any]:
         rec = asdict(self)
@@ -94,7 +98,7 @@ class Finding:
         return rec
 
 
-FRAME_COLUMNS = ["id", *CONTRACT_KEYS, "table", "row", "column", "cells", "digest"]
+FRAME_COLUMNS = ["id", *CONTRACT_KEYS, *PLACE_KEYS, "table", "row", "column", "cells", "digest"]
 
 
 def findings_frame(findings: list[Finding]) -> pd.DataFrame:
@@ -102,5 +106,6 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
     df = pd.DataFrame.from_records([f.to_record() for f in findings], columns=[*FRAME_COLUMNS, "key"])
     df = df[FRAME_COLUMNS]
     df["year"] = df["year"].astype("Int64")
+    df["page"] = df["page"].astype("Int64")
     df["severity"] = pd.Categorical(df["severity"], categories=list(SEVERITIES), ordered=True)
     return df

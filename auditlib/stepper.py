@@ -313,6 +313,7 @@ class Stepper:
         if report is not None and isinstance(table, str) and table in getattr(report, "tables", {}):
             one = self._view.iloc[[self.position]]
             parts.append(styled_table(report, table, one, uuid=f"st{cur['id']}").to_html())
+        parts.append(self._page_html(cur))
         evidence = cur.get("evidence")
         evidence = evidence if isinstance(evidence, str) else ""
         excerpt = narrative_excerpt(report.narrative, evidence) if report is not None else None
@@ -328,6 +329,31 @@ class Stepper:
         parts.append(f"<p style='color: #888; font-size: 12px'>{esc(cur.get('source'))} · {esc(cur.get('id'))}</p>")
         parts.append("</div>")
         return "".join(parts)
+
+    def _page_html(self, cur: pd.Series) -> str:
+        """The PDF page the finding stands on, its cell or sentence boxed; '' when not known."""
+        page, bbox = cur.get("page"), cur.get("bbox")
+        if page is None or pd.isna(page) or not isinstance(bbox, list | tuple) or len(bbox) != 4:
+            return ""
+        import base64
+
+        from auditlib.pageimage import SCALE, render_page
+
+        key = (str(cur.get("source")), int(page), tuple(bbox))
+        cache = self.__dict__.setdefault("_pages", {})
+        if key not in cache:
+            try:
+                cache[key] = base64.b64encode(render_page(key[0], key[1], bbox)).decode("ascii")
+            except Exception as exc:  # the file moved or changed since the audit
+                return f"<p style='color:#C00000'>无法显示原件第{int(page)}页：{esc(exc)}</p>"
+            if len(cache) > 20:  # a day's PDFs should not pile up in memory
+                cache.pop(next(iter(cache)))
+        return (
+            f"<h5 style='margin: 8px 0 2px'>原件第 {int(page)} 页（红框为本项所在位置）</h5>"
+            f"<img class='auditlib-page' data-page='{int(page)}' data-scale='{SCALE}' "
+            f"data-bbox='{esc(','.join(f'{v:g}' for v in bbox))}' style='width: 100%' "
+            f"src='data:image/png;base64,{cache[key]}'>"
+        )
 
     # ------------------------------------------------------------ widget
     @property

@@ -14,11 +14,12 @@ from __future__ import annotations
 import contextlib
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from auditlib.clock import beijing_text
 from auditlib.layouts import TABLE_NAMES
 from auditlib.vocab import SEVERITY, SEVERITY_ZH, STATUS, severity_rank, severity_zh, status_zh
 
@@ -273,6 +274,7 @@ def findings_view(findings: pd.DataFrame) -> pd.DataFrame:
         "severity": "严重程度",
         "rule": "规则",
         "location": "位置",
+        "place": "原文位置",
         "message": "说明",
         "expected": "预期",
         "actual": "实际",
@@ -283,6 +285,7 @@ def findings_view(findings: pd.DataFrame) -> pd.DataFrame:
         "reviewed_at": "审核时间",
     }
     df = findings.copy()
+    df["place"] = [place_text(r) for r in df.to_dict("records")]
     for c in cols:
         if c not in df.columns:
             df[c] = "open" if c == "review_status" else None
@@ -291,9 +294,20 @@ def findings_view(findings: pd.DataFrame) -> pd.DataFrame:
         out[c] = out[c].map(_number_text)
     out["严重程度"] = df["severity"].astype(str).map(severity_zh).to_numpy()
     out["审核状态"] = df["review_status"].astype(str).map(status_zh).to_numpy()
+    out["审核时间"] = df["reviewed_at"].map(lambda t: beijing_text(t) if isinstance(t, str) else t).to_numpy()
     out.index = df["id"].astype(str) if "id" in df.columns else out.index
     out.index.name = "编号"
     return out
+
+
+def place_text(f: Mapping[str, Any]) -> str:
+    """Where a finding stands in the original file: PDF 第6页 (boxed in the stepper) or 第120–158字."""
+    page, span = f.get("page"), f.get("span")
+    if page is not None and not pd.isna(page):
+        return f"PDF 第{int(page)}页" + ("（已框出）" if isinstance(f.get("bbox"), list | tuple) else "")
+    if isinstance(span, list | tuple) and len(span) == 2:
+        return f"第{int(span[0])}–{int(span[1])}字"
+    return ""
 
 
 def _number_text(v: Any) -> str | None:
