@@ -29,10 +29,17 @@ function isTyping(t) {
 function attach(model, root) {
   if (!root.hasAttribute("tabindex")) root.setAttribute("tabindex", "0");
   const note = () => root.querySelector(".auditlib-note textarea");
+  // The note's text goes with every key: ipywidgets may still hold back the box's
+  // last keystrokes (it sends state at most one message ahead of the kernel), and a
+  // decision must carry what is on screen.
+  const send = (key) => {
+    const box = note();
+    model.send({ key, note: box ? box.value : null });
+  };
   const onKey = (e) => {
     const typing = isTyping(e.target);
     if ((e.ctrlKey || e.metaKey) && e.key === "Enter") {
-      model.send({ key: "save" });
+      send("save");
     } else if (e.key === "Escape" && typing) {
       e.target.blur();
       root.focus();
@@ -42,7 +49,7 @@ function attach(model, root) {
       const box = note();
       if (box) box.focus();
     } else if (KEYS.has(e.key.toLowerCase())) {
-      model.send({ key: e.key.toLowerCase() });
+      send(e.key.toLowerCase());
     } else {
       return;
     }
@@ -86,19 +93,21 @@ class KeyBridge(anywidget.AnyWidget):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._callbacks: list[Callable[[str], None]] = []
+        self._callbacks: list[Callable[[str, str | None], None]] = []
         self.on_msg(self._handle)
 
-    def on_key(self, callback: Callable[[str], None]) -> None:
-        """Call ``callback(key)`` with "j", "k", "c", "d" or "save" for each shortcut pressed."""
+    def on_key(self, callback: Callable[[str, str | None], None]) -> None:
+        """Call ``callback(key, note)`` for each shortcut pressed: key is "j", "k", "c", "d" or
+        "save"; note the note box's text on screen at that moment (None if there is none)."""
         self._callbacks.append(callback)
 
-    def press(self, key: str) -> None:
+    def press(self, key: str, note: str | None = None) -> None:
         """What the browser does on a key press (for use without a browser)."""
-        self._handle(self, {"key": key}, [])
+        self._handle(self, {"key": key, "note": note}, [])
 
     def _handle(self, _widget: Any, content: Any, _buffers: Any) -> None:
         key = content.get("key") if isinstance(content, dict) else None
+        note = content.get("note") if isinstance(content, dict) else None
         if isinstance(key, str):
             for cb in self._callbacks:
-                cb(key)
+                cb(key, note if isinstance(note, str) else None)

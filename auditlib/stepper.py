@@ -13,6 +13,8 @@ Report text is untrusted: all of it is escaped before it is highlighted.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -85,6 +87,7 @@ class Stepper:
         # Notes typed on a finding still open, kept until it is decided (Ctrl+Enter on an open finding).
         self.drafts: dict[str, str] = {}
         self._pending: Callable[[], Any] | None = None
+        self._lock = threading.RLock()
         if isinstance(reports, Mapping):
             self.reports = dict(reports)
         else:
@@ -420,14 +423,14 @@ class Stepper:
             name=name_box, name_save=name_b, name_row=name_row, keys=keys,
         )
 
+        # ipykernel 7 may run one widget message's callback while another's is still
+        # going (a key press while the last decision redraws): one at a time, in order.
+        lock = self._lock
+
         def act(fn: Callable[[], Any]) -> Callable[[Any], None]:
             def handler(_: Any = None) -> None:
-                try:
-                    said = fn()
-                    message.value = f"<span style='color:#375623'>{esc(said)}</span>" if isinstance(said, str) else ""
-                except Exception as exc:  # shown, not raised into the void of a callback
-                    message.value = f"<span style='color:#C00000'>{esc(exc)}</span>"
-                self._sync_widgets()
+                with lock:
+                    self._handle(fn)
 
             return handler
 
@@ -450,17 +453,26 @@ class Stepper:
         guard_drop.on_click(act(lambda: self._resolve_guard(keep=False)))
         guard_stay.on_click(act(lambda: self._resolve_guard(keep=None)))
         name_b.on_click(act(self._set_name))
-        keys.on_key(
-            lambda k: act(
-                {
-                    "j": lambda: self._guarded(self.next),
-                    "k": lambda: self._guarded(self.prev),
-                    "c": decide(lambda: self.confirm()),
-                    "d": decide(lambda: self.dismiss()),
-                    "save": lambda: self.save_note(note.value),
-                }.get(k, lambda: None)
-            )()
-        )
+        by_key = {
+            "j": lambda: self._guarded(self.next),
+            "k": lambda: self._guarded(self.prev),
+            "c": decide(lambda: self.confirm()),
+            "d": decide(lambda: self.dismiss()),
+            "save": lambda: self.save_note(note.value),
+        }
+
+        def on_key(key: str, text: str | None) -> None:
+            with lock:
+                self._take_note(text)
+                self._handle(by_key.get(key, lambda: None))
+
+        keys.on_key(on_key)
+
+        def on_note(change: Mapping[str, Any]) -> None:
+            with lock:
+                self._on_note(change)
+
+        note.observe(on_note, names="value")
         filters = w.HBox(list(dropdowns.values()), layout=w.Layout(flex_flow="row wrap"))
         bar = w.VBox(
             [
@@ -489,6 +501,49 @@ class Stepper:
         root.add_class("auditlib-stepper-root")
         self._sync_widgets()
         return root
+
+    def _handle(self, fn: Callable[[], Any]) -> None:
+        """Run one user action; show what it says or why it failed, then redraw."""
+        message = self._widgets["message"]
+        try:
+            said = fn()
+            message.value = f"<span style='color:#375623'>{esc(said)}</span>" if isinstance(said, str) else ""
+        except Exception as exc:  # shown, not raised into the void of a callback
+            message.value = f"<span style='color:#C00000'>{esc(exc)}</span>"
+        self._sync_widgets()
+
+    # ------------------------------------------------------------ the note box
+    # A key press carries the note's text as shown; ipywidgets may deliver the box's
+    # own copies of that text after the key was handled and the box emptied for the
+    # next finding. Such late copies are put back, so the kernel and the screen agree.
+    _ECHO_SECONDS = 3.0
+
+    def _take_note(self, text: str | None) -> None:
+        if text is None or "note" not in self._widgets:
+            return
+        self._set_note(text)
+        self._echo = (text, time.monotonic())
+
+    def _set_note(self, text: str) -> None:
+        self._setting_note = True
+        try:
+            self._widgets["note"].value = text
+        finally:
+            self._setting_note = False
+        self._note_shown = text
+
+    def _on_note(self, change: Mapping[str, Any]) -> None:
+        if getattr(self, "_setting_note", False):
+            return
+        echo = getattr(self, "_echo", None)
+        shown = getattr(self, "_note_shown", None)
+        if echo is not None and change["new"] == echo[0] and time.monotonic() - echo[1] < self._ECHO_SECONDS:
+            # The box's own late copies (throttled typing, the change on blur) of the text the key carried.
+            if shown is not None and change["new"] != shown:
+                self._set_note(shown)
+            return
+        self._echo = None
+        self._note_shown = change["new"]
 
     # ------------------------------------------------------------ the note guard
     def note_dirty(self) -> bool:
@@ -565,7 +620,7 @@ class Stepper:
         # typed stays while the same finding is shown (after "stay", an error, a save).
         shown = None if cur is None else str(cur["id"])
         if shown != getattr(self, "_shown", object()):
-            wd["note"].value = self.saved_note()
+            self._set_note(self.saved_note())
             self._shown = shown
         n = len(self._view)
         wd["prev"].disabled = self.position <= 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -12,10 +13,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pdfplumber
 import pytest
 
 from auditlib.review import ReviewStore
 from tests.test_dashboard import _browser, _playwright
+from tests.test_locate import red_box
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "stepper-test-token"
@@ -161,5 +164,22 @@ def test_stepper_in_jupyterlab(lab):
         )
         rec = store.decisions().set_index("finding_id").loc[fid2]
         assert (rec["status"], rec["note"]) == ("dismissed", "误报：表格原件无误")
+        # The PDF's finding shows its page with the sentence boxed where pdfplumber has its characters.
+        page.locator(".widget-dropdown", has_text="机关").locator("select").select_option(label="淮安市人民政府")
+        img = page.locator("img.auditlib-page")
+        img.wait_for(timeout=60_000)
+        img.scroll_into_view_if_needed()
+        shown = img.bounding_box()
+        assert shown["width"] > 400 and shown["height"] > 500
+        src = img.get_attribute("src")
+        number = int(img.get_attribute("data-page"))
+        png = base64.b64decode(src.split(",", 1)[1])
+        x0, top, x1, bottom = red_box(png)
+        with pdfplumber.open(project / "reports_in" / "huaian-2024.pdf") as pdf:
+            words = pdf.pages[number - 1].dedupe_chars().search("全年收取政府信息公开信息处理费")
+        assert len(words) == 1
+        w = words[0]
+        assert x0 < w["x0"] < w["x1"] < x1 and top < w["top"] < w["bottom"] < bottom
+        assert bottom - top < 80  # the sentence's lines, not the page
         assert not [e for e in errors if "auditlib" in e.lower() or "anywidget" in e.lower()], errors
         browser.close()
