@@ -143,19 +143,18 @@ def show(finding_id: str, paths: tuple[str, ...], image: str | None, review_db: 
     FINDING_ID is the finding's id (as in the sheets, the stepper and the review export),
     or an unambiguous start of it; PATHS default to reports_in/.
     """
-    from auditlib.audit import audit as run_audit
     from auditlib.cache import Cache
     from auditlib.locate import report_text
+    from auditlib.pipeline import audit_folder
     from auditlib.rules import load_all
 
     paths = paths or ("reports_in",)
     for p in paths:
         if not Path(p).exists():
             raise click.UsageError(f"找不到报告路径：{p} (no such path)")
-    cache = Cache()
-    items = list(iter_reports(paths, cache=cache))
     decisions = _store(review_db).decided_findings() if review_db else None
-    found = [f for f in run_audit(items, cache=cache, decisions=decisions) if f.id.startswith(finding_id.strip())]
+    items, findings = audit_folder(paths, Cache(), decisions=decisions)
+    found = [f for f in findings if f.id.startswith(finding_id.strip())]
     if not found:
         raise click.ClickException(f"没有这项发现：{finding_id} (no finding with this id in {', '.join(paths)})")
     if len({f.id for f in found}) > 1:
