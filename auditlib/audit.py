@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from auditlib.cache import Cache
 from auditlib.corpus import Unreadable
 from auditlib.findings import Finding
+from auditlib.locate import locate
 from auditlib.report import Report
 from auditlib.rules import Context, load_all
 from auditlib.vocab import severity_rank
@@ -81,12 +83,15 @@ def audit(
     rules: Iterable[str] | None = None,
     cache: Cache | None = None,
     agencies: dict[str, str] | None = None,
+    decisions: Iterable[Mapping[str, Any]] | None = None,
 ) -> list[Finding]:
     """Every finding for the reports, in report order; unreadable files give INPUT_UNREADABLE.
 
     ``cache`` (only used when all rules run) keeps each report's own findings with its parse.
     ``agencies`` is the run's resolution of agency names (:func:`auditlib.agencies.resolve`),
     when the caller has made it already.
+    ``decisions``: the auditors' earlier decisions (e.g. ``ReviewStore.decided_findings()``),
+    for FOLLOWUP_OPEN; without them that rule stays silent.
     """
     registry = load_all()
     if rules is not None:
@@ -94,7 +99,7 @@ def audit(
     chosen = [registry[r] for r in rules] if rules is not None else list(registry.values())
     items = list(items)
     reports = [r for r in items if isinstance(r, Report)]
-    ctx = Context(reports=reports, agencies=agencies)
+    ctx = Context(reports=reports, agencies=agencies, decisions=[dict(d) for d in decisions or ()])
     by_source: dict[str, list[Finding]] = {}
     for item in items:
         if isinstance(item, Unreadable):
@@ -113,9 +118,50 @@ def audit(
                 corpus_found = [rule_failed(rep, r.id, exc) for rep in reports]
             for f in corpus_found:
                 by_source.setdefault(f.source, []).append(f)
+    # Follow-up rules look at what the other rules found, so they come last.
+    found = [f for fs in by_source.values() for f in fs]
+    for r in chosen:
+        if r.scope == "followup":
+            for f in r.check(found, reports, ctx):
+                by_source.setdefault(f.source, []).append(f)
     findings: list[Finding] = []
     for item in items:
         fs = by_source.get(item.source, [])
         fs.sort(key=lambda f: severity_rank(f.severity))
         findings.extend(fs)
+    _locate(findings, reports, cache)
     return findings
+
+
+def _locate(findings: list[Finding], reports: list[Report], cache: Cache | None) -> None:
+    """Where each finding stands in its file (page and box in a PDF, span in the text).
+
+    A PDF is opened again for this, so the places found are kept in the cache with
+    the report's content: a finding's id fixes its place.
+    """
+    todo: list[Finding] = []
+    digests = {r.source: r.digest for r in reports}
+    known: dict[str, dict] = {}
+    for f in findings:
+        digest = digests.get(f.source)
+        if cache is None or not digest:
+            todo.append(f)
+            continue
+        if digest not in known:
+            hit = cache.get(digest, "places")
+            known[digest] = hit if isinstance(hit, dict) else {}
+        place = known[digest].get(f.id)
+        if place is None:
+            todo.append(f)
+        else:
+            f.page, f.bbox, f.span = place
+    if not todo:
+        return
+    locate(todo, reports)
+    if cache is not None:
+        for f in todo:
+            digest = digests.get(f.source)
+            if digest:
+                known.setdefault(digest, {})[f.id] = (f.page, f.bbox, f.span)
+        for digest in {digests.get(f.source) for f in todo} - {None, ""}:
+            cache.put(digest, "places", known[digest])

@@ -96,7 +96,9 @@ def _summary(r: Report) -> str:
     default=None,
     help="A deadline table (region,kind,deadline[,basis] CSV) over the packaged one; same as $AUDITLIB_DEADLINES.",
 )
-def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool, deadlines: str | None) -> None:
+@click.option("--review-db", type=click.Path(dir_okay=False), default=None,
+              help="Auditors' decisions database: findings confirmed on last year's reports are followed up (FOLLOWUP_OPEN).")
+def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool, deadlines: str | None, review_db: str | None) -> None:
     """Parse and audit reports; reports of one agency are audited across years."""
     import os
 
@@ -112,7 +114,8 @@ def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool, deadlines: str 
     except DeadlineTableError as exc:
         raise click.UsageError(str(exc)) from exc
     # With the cache, this also stores the summary the dashboard reads instead of auditing again.
-    run = audit_folder(paths, None if no_cache else Cache())
+    decisions = _store(review_db).decided_findings() if review_db else None
+    run = audit_folder(paths, None if no_cache else Cache(), decisions=decisions)
     items, findings = run.items, run.findings
     if as_json:
         for f in findings:
@@ -133,6 +136,61 @@ def audit(paths: tuple[str, ...], as_json: bool, no_cache: bool, deadlines: str 
             if f.evidence:
                 click.echo(f"      原文：{f.evidence[:160]}")
         click.echo("")
+
+
+@main.command()
+@click.argument("finding_id")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--image", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the page image (default: outputs/evidence/FINDING_ID.png).")
+@click.option("--review-db", type=click.Path(dir_okay=False), default=None,
+              help="Decisions database, for FOLLOWUP_OPEN findings.")
+def show(finding_id: str, paths: tuple[str, ...], image: str | None, review_db: str | None) -> None:
+    """Print one finding's evidence where it stands; for a PDF, write its page with the place boxed.
+
+    FINDING_ID is the finding's id (as in the sheets, the stepper and the review export),
+    or an unambiguous start of it; PATHS default to reports_in/.
+    """
+    from auditlib.cache import Cache
+    from auditlib.locate import report_text
+    from auditlib.pipeline import audit_folder
+    from auditlib.rules import load_all
+
+    paths = paths or ("reports_in",)
+    for p in paths:
+        if not Path(p).exists():
+            raise click.UsageError(f"找不到报告路径：{p} (no such path)")
+    decisions = _store(review_db).decided_findings() if review_db else None
+    items, findings = audit_folder(paths, Cache(), decisions=decisions)
+    found = [f for f in findings if f.id.startswith(finding_id.strip())]
+    if not found:
+        raise click.ClickException(f"没有这项发现：{finding_id} (no finding with this id in {', '.join(paths)})")
+    if len({f.id for f in found}) > 1:
+        raise click.ClickException(f"编号 {finding_id} 不唯一，请多写几位 (ambiguous id: {len(found)} findings)")
+    f = found[0]
+    title = load_all()[f.rule].title_zh if f.rule in load_all() else ""
+    lines = [
+        f"{f.id}  {f.rule} {title}",
+        f"机关 {f.agency or '（未知）'} · {f.year or '?'}年度 · {f.source}",
+        f"位置 {f.location}",
+        f"说明 {f.message}",
+    ]
+    if f.expected is not None or f.actual is not None:
+        lines.append(f"预期 {f.expected} · 实际 {f.actual}")
+    lines.append("原文：" + (f.evidence or "（无）"))
+    report = next((r for r in items if isinstance(r, Report) and r.source == f.source), None)
+    if f.span and report is not None:
+        text = report_text(report)
+        s, e = f.span
+        lines.append(f"字符位置 {s}–{e}：…{text[max(0, s - 40):s]}【{text[s:e]}】{text[e:e + 40]}…")
+    if f.page:
+        lines.append(f"PDF 第 {f.page} 页" + (f"，框 {f.bbox}（x0, top, x1, bottom，单位：点）" if f.bbox else ""))
+    click.echo("\n".join(lines))
+    if f.page and f.bbox:
+        from auditlib.pageimage import write_page_image
+
+        out = write_page_image(f.source, f.page, f.bbox, image or Path("outputs") / "evidence" / f"{f.id}.png")
+        click.echo(f"页面图像（已框出）：{out}")
 
 
 @main.command()
@@ -217,6 +275,62 @@ def review_export(dest: str, db: str) -> None:
     """Export the reviewed findings to an Excel workbook DEST."""
     path = _store(db).export_excel(dest)
     click.echo(f"已导出审核结果到 {path} (reviewed findings exported)")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=False, type=click.Path(exists=True))
+@click.option("--out", "out_dir", required=False, type=click.Path(file_okay=False), help="Folder for the notices.")
+@click.option("--db", default="outputs/audit.db", show_default=True, type=click.Path(dir_okay=False),
+              help="Review database holding the auditors' decisions.")
+@click.option("--template", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Your own .docx template (see --write-template for the placeholders).")
+@click.option("--reply-days", type=click.IntRange(min=1), default=None,
+              help="Days the agency has to reply (default 15).")
+@click.option("--deadline", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Reply deadline (YYYY-MM-DD).")
+@click.option("--issuer", default="政务公开工作主管部门", show_default=True, help="Who sends the notices.")
+@click.option("--write-template", type=click.Path(dir_okay=False), default=None,
+              help="Copy the default template to this file for editing, and stop.")
+def notices(
+    paths: tuple[str, ...],
+    out_dir: str | None,
+    db: str,
+    template: str | None,
+    reply_days: int | None,
+    deadline,
+    issuer: str,
+    write_template: str | None,
+) -> None:
+    """Write a 整改通知 (.docx) per agency with confirmed findings, and an Excel list of them."""
+    import datetime as dt
+
+    from auditlib import notices as nt
+    from auditlib.cache import Cache
+    from auditlib.clock import today
+    from auditlib.findings import findings_frame
+    from auditlib.pipeline import audit_folder
+
+    if write_template:
+        click.echo(f"默认模板已复制到 {nt.copy_template(write_template)} (template written)")
+        return
+    if not paths or not out_dir:
+        raise click.UsageError("需要报告路径和 --out 目录 (PATH... and --out DIR are required)")
+    if reply_days is not None and deadline is not None:
+        raise click.UsageError("--reply-days 与 --deadline 只能给一个 (give one of them)")
+    store = _store(db)
+    found = audit_folder(paths, Cache(), decisions=store.decided_findings()).findings
+    frame = store.status_frame(findings_frame(found))
+    issued = today()
+    due = deadline.date() if deadline else issued + dt.timedelta(days=reply_days or nt.REPLY_DAYS)
+    try:
+        written = nt.write_notices(frame.to_dict("records"), out_dir, template, issued, due, issuer)
+    except nt.NoticeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not written:
+        click.echo("没有经审核确认的问题，未生成整改通知 (no confirmed findings, no notice written)")
+        return
+    for n in written:
+        click.echo(f"✓ {n.agency}：{len(n.findings)} 项  {n.path}")
+    click.echo(f"\n{len(written)} 份整改通知，清单：{Path(out_dir) / nt.LIST_NAME}（回复期限 {due.isoformat()}）")
 
 
 @main.command()

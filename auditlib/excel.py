@@ -138,7 +138,11 @@ def _cell_findings(findings: pd.DataFrame) -> dict[tuple[str, str, str | None, s
             continue
         row = f.get("row") if isinstance(f.get("row"), str) else None
         col = f.get("column") if isinstance(f.get("column"), str) else None
-        out.setdefault((str(f["source"]), table, row, col), []).append(f)
+        cells = f.get("cells")
+        # A figure over several rows (不予公开 1–8) lists them all; older frames carry only row/column.
+        places = [tuple(c) for c in cells] if isinstance(cells, list | tuple) and len(cells) else [(row, col)]
+        for r, c in places:
+            out.setdefault((str(f["source"]), table, r, c), []).append(f)
     return out
 
 

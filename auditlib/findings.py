@@ -25,6 +25,10 @@ CONTRACT_KEYS = (
 )
 
 
+# Where the finding stands in the original document (CONTRACT.md: page, bbox, span).
+PLACE_KEYS = ("page", "bbox", "span")
+
+
 def printable(s: str) -> str:
     """``s`` as valid Unicode: bytes of a file name that are not UTF-8 (a GBK archive
     unzipped here) show as ``\\xNN`` instead of failing SQLite, JSON or the terminal."""
@@ -77,28 +81,40 @@ class Finding:
     digest: str = ""
     key: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Where it stands in the original document (auditlib.locate): a PDF's 1-based page and
+    # [x0, top, x1, bottom] in points; [start, end] in the report's text. None when not certain.
+    page: int | None = None
+    bbox: list[float] | None = None
+    span: list[int] | None = None
 
     @property
     def id(self) -> str:
         basis = "|".join([self.digest or self.source, self.rule, self.key or self.location])
         return hashlib.sha1(basis.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
+    def cells(self) -> list[tuple[str | None, str | None]]:
+        """The table cells the finding is about, as (row, column); None = the whole row/column.
+
+        A figure summed over several rows (不予公开 = rows 1–8) names them in ``extra``.
+        """
+        if not self.table:
+            return []
+        rows = self.extra.get("rows") or [self.row]
+        cols = self.extra.get("columns") if self.column is None and self.extra.get("columns") else [self.column]
+        return [(r, c) for r in rows for c in cols]
+
     def to_json(self) -> dict[str, Any]:
-        out = {k: getattr(self, k) for k in CONTRACT_KEYS}
-        # The contract's place in the original document, where the rule knows it (a scanned cell).
-        if "page" in self.extra:
-            out["page"] = self.extra["page"]
-            out["bbox"] = self.extra.get("bbox")
-        return out
+        return {**{k: getattr(self, k) for k in CONTRACT_KEYS}, **{k: getattr(self, k) for k in PLACE_KEYS}}
 
     def to_record(self) -> dict[str, Any]:
         rec = asdict(self)
         rec.pop("extra")
         rec["id"] = self.id
+        rec["cells"] = self.cells()
         return rec
 
 
-FRAME_COLUMNS = ["id", *CONTRACT_KEYS, "table", "row", "column", "digest"]
+FRAME_COLUMNS = ["id", *CONTRACT_KEYS, *PLACE_KEYS, "table", "row", "column", "cells", "digest"]
 
 
 def findings_frame(findings: list[Finding]) -> pd.DataFrame:
@@ -106,5 +122,6 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
     df = pd.DataFrame.from_records([f.to_record() for f in findings], columns=[*FRAME_COLUMNS, "key"])
     df = df[FRAME_COLUMNS]
     df["year"] = df["year"].astype("Int64")
+    df["page"] = df["page"].astype("Int64")
     df["severity"] = pd.Categorical(df["severity"], categories=list(SEVERITIES), ordered=True)
     return df

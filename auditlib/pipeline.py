@@ -8,7 +8,7 @@ names and writes the dashboard's summary the same way wherever it starts.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,19 +43,22 @@ class Audited:
         return [r for r in self.items if isinstance(r, Report)]
 
 
-def audit_folder(paths: Paths, cache: Cache | None = None) -> Audited:
+def audit_folder(
+    paths: Paths, cache: Cache | None = None, decisions: Iterable[Mapping[str, Any]] | None = None
+) -> Audited:
     """Load, audit and summarise the reports under ``paths`` (files or folders, recursively).
 
     Sources read as the paths were given. With a ``cache`` the parses and each report's own
     findings are reused, and the summary is stored there for the dashboard; without one
-    every file is parsed again and no summary is built.
+    every file is parsed again and no summary is built. ``decisions`` (the review store's
+    ``decided_findings()``) let findings confirmed last year be followed up (FOLLOWUP_OPEN).
     """
     given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     # Taken before the files are read: a file changed meanwhile makes the summary stale.
     files = summaries.snapshot(given) if cache is not None else {}
     items = load_reports(given, cache=cache if cache is not None else False)
     agencies = resolve(r.meta.agency for r in items if isinstance(r, Report))
-    findings = audit(items, cache=cache, agencies=agencies)
+    findings = audit(items, cache=cache, agencies=agencies, decisions=decisions)
     run = Audited(items, findings, agencies)
     if cache is not None:
         run.summary = summaries.build(given, files, items, findings, agencies=agencies)

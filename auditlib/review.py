@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import datetime as dt
 import getpass
 import io
 import json
@@ -28,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from auditlib import clock
 from auditlib.findings import CONTRACT_KEYS, Finding, plain
 from auditlib.vocab import DECISIONS
 
@@ -90,7 +90,35 @@ class ReviewStoreError(Exception):
 
 
 def _now() -> str:
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    return clock.now()
+
+
+def _config_dir() -> Path:
+    return Path(os.environ.get("AUDITLIB_CONFIG_DIR") or Path.home() / ".config" / "auditlib")
+
+
+def reviewer_name() -> str | None:
+    """The reviewer's name as they gave it once (kept per user, not per database), or None."""
+    try:
+        data = json.loads((_config_dir() / "reviewer.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    name = data.get("name") if isinstance(data, dict) else None
+    return name.strip() if isinstance(name, str) and name.strip() else None
+
+
+def set_reviewer_name(name: str) -> str:
+    """Remember the reviewer's name for every later decision (written atomically)."""
+    from auditlib.excel import atomic_path
+
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("审核人姓名不能为空 (the reviewer's name is empty)")
+    path = _config_dir() / "reviewer.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps({"name": name}, ensure_ascii=False), encoding="utf-8")
+    return name
 
 
 def _os_user() -> str:
@@ -354,7 +382,7 @@ class ReviewStore:
             "finding_id": str(finding_id),
             "status": status,
             "note": note or "",
-            "who": who or _os_user(),
+            "who": who or reviewer_name() or _os_user(),
             "decided_at": _now(),
         }
         with self._write() as con:
@@ -373,6 +401,15 @@ class ReviewStore:
         """The latest decision per finding: finding_id, status, note, who, decided_at."""
         with self._read() as con:
             return pd.read_sql_query(_LATEST + " ORDER BY d.seq", con)
+
+    def decided_findings(self) -> list[dict[str, Any]]:
+        """Every decided finding with its latest decision, as plain dicts: what
+        :func:`auditlib.audit.audit` takes as ``decisions`` for next year's follow-up."""
+        df = self.reviewed()
+        keep = ["id", "agency", "year", "rule", "location", "evidence", "status", "note", "who", "decided_at"]
+        return [
+            {("finding_id" if k == "id" else k): _clean(r[k]) for k in keep} for r in df.to_dict("records")
+        ]
 
     def history(self, finding_id: str | None = None) -> pd.DataFrame:
         """Every decision ever recorded, oldest first."""

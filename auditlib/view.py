@@ -14,11 +14,12 @@ from __future__ import annotations
 import contextlib
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from auditlib.clock import beijing_text
 from auditlib.layouts import TABLE_NAMES
 from auditlib.vocab import SEVERITY, SEVERITY_ZH, STATUS, severity_rank, severity_zh, status_zh
 
@@ -149,11 +150,28 @@ def _cell_findings(findings: pd.DataFrame | None, source: str, table: str) -> di
     for f in sel.to_dict("records"):
         row = f["row"] if isinstance(f.get("row"), str) else None
         col = f["column"] if isinstance(f.get("column"), str) else None
+        cells = f.get("cells")
+        # A figure over several rows (不予公开 1–8) lists them all; older frames carry only row/column.
+        places = [tuple(c) for c in cells] if isinstance(cells, list | tuple) and len(cells) else [(row, col)]
         sev = str(f.get("severity"))
-        old = out.get((row, col))
-        if old is None or severity_rank(sev) < severity_rank(old):
-            out[(row, col)] = sev
+        for place in places:
+            old = out.get(place)
+            if old is None or severity_rank(sev) < severity_rank(old):
+                out[place] = sev
     return out
+
+
+_ITEM = re.compile(r"^\s*\d+\s*[.、．]")
+
+
+def _with_group(row: Any, label: str) -> str:
+    """A numbered item (1.属于国家秘密) shown under its group (（三）不予公开): without it,
+    the items of 不予公开, 无法提供 and 不予处理 read alike."""
+    group = getattr(row, "group", "")
+    if not group or not _ITEM.match(label):
+        return label
+    name = re.sub(r"^[（(][一二三四五六七][）)]", "", group)
+    return label if name in label else f"{group} {label}"
 
 
 def table_display(report: Report, table: str) -> pd.DataFrame:
@@ -177,7 +195,8 @@ def table_display(report: Report, table: str) -> pd.DataFrame:
                 v = v.item() if hasattr(v, "item") else v
                 line.append(int(v) if isinstance(v, float) and v.is_integer() else v)
         data.append(line)
-    out = pd.DataFrame(data, index=df.index, columns=df.columns, dtype=object)
+    index = pd.MultiIndex.from_tuples([(k, _with_group(lay.row(k), label)) for k, label in df.index])
+    out = pd.DataFrame(data, index=index, columns=df.columns, dtype=object)
     # The level names ("key", "label") would show as an extra header row.
     out.index.names = [None] * out.index.nlevels
     out.columns.names = [None] * out.columns.nlevels
@@ -200,7 +219,7 @@ def styled_table(report: Report, table: str, findings: pd.DataFrame | None = Non
                 if ck not in own:
                     css.iat[i, j] = _NA_CSS
                     continue
-                sev = marks.get((rk, ck)) or marks.get((rk, None)) or marks.get((None, None))
+                sev = marks.get((rk, ck)) or marks.get((rk, None)) or marks.get((None, ck)) or marks.get((None, None))
                 if sev:
                     css.iat[i, j] = f"background-color: {SEVERITY_CSS.get(sev, SEVERITY_CSS['warning'])}; font-weight: bold"
         return css
@@ -255,6 +274,7 @@ def findings_view(findings: pd.DataFrame) -> pd.DataFrame:
         "severity": "严重程度",
         "rule": "规则",
         "location": "位置",
+        "place": "原文位置",
         "message": "说明",
         "expected": "预期",
         "actual": "实际",
@@ -265,6 +285,7 @@ def findings_view(findings: pd.DataFrame) -> pd.DataFrame:
         "reviewed_at": "审核时间",
     }
     df = findings.copy()
+    df["place"] = [place_text(r) for r in df.to_dict("records")]
     for c in cols:
         if c not in df.columns:
             df[c] = "open" if c == "review_status" else None
@@ -273,6 +294,7 @@ def findings_view(findings: pd.DataFrame) -> pd.DataFrame:
         out[c] = out[c].map(_number_text)
     out["严重程度"] = df["severity"].astype(str).map(severity_zh).to_numpy()
     out["审核状态"] = df["review_status"].astype(str).map(status_zh).to_numpy()
+    out["审核时间"] = df["reviewed_at"].map(lambda t: beijing_text(t) if isinstance(t, str) else t).to_numpy()
     if "id" in df.columns:
         ids = df["id"].astype(str)
         # Two copies of one report share their findings' ids (same content, same finding);
@@ -281,6 +303,16 @@ def findings_view(findings: pd.DataFrame) -> pd.DataFrame:
         out.index = [i if n == 0 else f"{i}·{n + 1}" for i, n in zip(ids, nth, strict=True)]
     out.index.name = "编号"
     return out
+
+
+def place_text(f: Mapping[str, Any]) -> str:
+    """Where a finding stands in the original file: PDF 第6页 (boxed in the stepper) or 第120–158字."""
+    page, span = f.get("page"), f.get("span")
+    if page is not None and not pd.isna(page):
+        return f"PDF 第{int(page)}页" + ("（已框出）" if isinstance(f.get("bbox"), list | tuple) else "")
+    if isinstance(span, list | tuple) and len(span) == 2:
+        return f"第{int(span[0])}–{int(span[1])}字"
+    return ""
 
 
 def _number_text(v: Any) -> str | None:

@@ -16,10 +16,7 @@ from tests.conftest import ROOT
 CONTRACT = ROOT.parent / "shared" / "CONTRACT.md"
 # Identifiers the contract names whose rules belong to other open issues. Strict: the day one lands,
 # its test passes, xfail(strict) turns that into a failure, and the entry must go.
-PENDING = {
-    "FOLLOWUP_OPEN": "issue 14 (next year's follow-up of confirmed findings)",
-    "PROBLEM_REPEATED": "issue 14 (section 五 repeating last year's problems)",
-}
+PENDING: dict[str, str] = {}
 
 
 def contract_rules() -> list[str]:

@@ -11,6 +11,8 @@ from tests.conftest import ROOT, SAMPLES
 # table_formats: the per-table layout the contract allows parse JSON to add (issue 11).
 CONTRACT_KEYS = {"source", "agency", "year", "format", "signed_on", "published_on", "sections", "table2", "table3", "table4", "table_formats", "warnings"}
 FINDING_KEYS = ["source", "agency", "year", "rule", "severity", "location", "expected", "actual", "message", "evidence"]
+# CONTRACT.md: where the place is found, page and bbox (a PDF) and span (text); else null.
+PLACE_KEYS = ["page", "bbox", "span"]
 
 
 def run(*args, cwd=ROOT):
@@ -53,8 +55,12 @@ def test_audit_json_contract(tmp_path):
     assert res.returncode == 0
     objs = [json.loads(line) for line in res.stdout.splitlines()]
     for o in objs:
-        assert list(o) == FINDING_KEYS
+        assert list(o) == FINDING_KEYS + PLACE_KEYS
         assert o["severity"] in ("error", "warning", "info")
+        assert (o["page"] is None) == (o["bbox"] is None)
+        assert o["page"] is None or (o["source"].endswith(".pdf") and len(o["bbox"]) == 4)
+        assert o["span"] is None or (len(o["span"]) == 2 and 0 <= o["span"][0] < o["span"][1])
+    assert any(o["span"] for o in objs) and any(o["bbox"] for o in objs)
     assert any(o["rule"] == "INPUT_UNREADABLE" and o["source"].endswith("junk.pdf") for o in objs)
 
 

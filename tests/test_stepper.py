@@ -52,9 +52,10 @@ def corpus():
 
 
 def make(tmp_path: Path, reports, findings) -> tuple[Stepper, ReviewStore]:
+    """A stepper over every finding (no status filter), its reviewer named."""
     store = ReviewStore(tmp_path / "audit.db")
     store.sync(findings)
-    return Stepper(findings_frame(findings), reports, store), store
+    return Stepper(findings_frame(findings), reports, store, who="测试审核员", filters={}), store
 
 
 def test_filtering(tmp_path: Path, corpus) -> None:
@@ -163,3 +164,109 @@ def test_widget_buttons(tmp_path: Path, corpus) -> None:
     assert set(st.filtered()["agency"]) == {agency}
     c["dropdowns"]["agency"].value = ""
     assert len(st.filtered()) == len(findings)
+
+
+# ------------------------------------------------------------------ a day's work
+def test_starts_on_open_and_filters_survive_a_rerun(tmp_path: Path, corpus) -> None:
+    reports, findings = corpus
+    store = ReviewStore(tmp_path / "audit.db")
+    store.sync(findings)
+    store.decide(findings[0].id, "confirmed", "已确认", who="甲")
+    st = Stepper(findings_frame(findings), reports, store, who="甲")
+    assert st.filters["status"] == "open"  # 待审核 first
+    assert len(st) == len(findings) - 1 and findings[0].id not in set(st.filtered()["id"])
+    agency = findings[-1].agency
+    st.set_filter(agency=agency)
+    st.next()
+    here = st.current()["id"]
+    # The notebook is run again: a new stepper on the same database keeps filters and place.
+    again = Stepper(findings_frame(findings), reports, ReviewStore(store.path), who="甲")
+    assert again.filters["agency"] == agency and again.filters["status"] == "open"
+    assert again.current()["id"] == here
+    assert again.widget is not None
+    assert again._widgets["dropdowns"]["agency"].value == agency
+    assert again._widgets["dropdowns"]["status"].value == "open"
+
+
+def test_note_is_never_lost_without_asking(tmp_path: Path, corpus) -> None:
+    reports, findings = corpus
+    st, store = make(tmp_path, reports, findings)
+    c = st.widget and st._widgets
+    first = st.current()["id"]
+    c["note"].value = "写了一半的备注"
+    c["next"].click()
+    # Nothing moved; the stepper asks.
+    assert st.current()["id"] == first and c["note"].value == "写了一半的备注"
+    assert c["guard"].layout.display == "flex" and "备注尚未保存" in c["guard_text"].value
+    c["guard_stay"].click()
+    assert st.current()["id"] == first and c["guard"].layout.display == "none"
+    assert c["note"].value == "写了一半的备注"
+    c["keys"].press("j")  # the J key asks the same way
+    assert st.current()["id"] == first and c["guard"].layout.display == "flex"
+    c["guard_save"].click()  # keep it (a draft: the finding is still open) and move on
+    assert st.current()["id"] == findings[1].id and c["note"].value == ""
+    assert st.drafts[first] == "写了一半的备注"
+    c["keys"].press("k")
+    assert st.current()["id"] == first and c["note"].value == "写了一半的备注"
+    c["keys"].press("c")  # confirming stores the draft with the decision
+    assert store.decisions().set_index("finding_id").loc[first, "note"] == "写了一半的备注"
+    # A filter change asks too; discarding drops the text.
+    c["note"].value = "不要了"
+    c["dropdowns"]["severity"].value = "error"
+    assert c["guard"].layout.display == "flex" and st.filters["severity"] is None
+    c["guard_drop"].click()
+    assert st.filters["severity"] == "error" and c["note"].value == st.saved_note()
+    # Ctrl+Enter on a decided finding records its decision again with the new note.
+    st.set_filter(severity=None)
+    st.go(first)
+    st._sync_widgets()
+    c["note"].value = "补充：已电话核实"
+    c["keys"].press("save")
+    latest = store.decisions().set_index("finding_id").loc[first]
+    assert (latest["status"], latest["note"]) == ("confirmed", "补充：已电话核实")
+    assert "备注已保存" in c["message"].value
+
+
+def test_reviewer_name_asked_once(tmp_path: Path, corpus, monkeypatch) -> None:
+    monkeypatch.setenv("AUDITLIB_CONFIG_DIR", str(tmp_path / "config"))
+    reports, findings = corpus
+    store = ReviewStore(tmp_path / "audit.db")
+    store.sync(findings)
+    st = Stepper(findings_frame(findings), reports, store)
+    c = st.widget and st._widgets
+    assert c["name_row"].layout.display == "flex"
+    c["confirm"].click()
+    assert "审核人姓名" in c["message"].value and store.decisions().empty  # no decision without a name
+    c["name"].value = "张三"
+    c["name_save"].click()
+    assert c["name_row"].layout.display == "none"
+    c["confirm"].click()
+    rec = store.decisions().iloc[0]
+    assert rec["who"] == "张三" and rec["decided_at"].endswith("+08:00")  # Beijing time
+    # The next session is not asked again.
+    st2 = Stepper(findings_frame(findings), reports, store)
+    assert st2.who == "张三"
+    assert st2.widget is not None and st2._widgets["name_row"].layout.display == "none"
+
+
+def test_rule_names_value_labels_and_cells(tmp_path: Path, corpus) -> None:
+    reports, findings = corpus
+    st, _ = make(tmp_path, reports, findings)
+    ttm = next(f for f in findings if f.rule == "TEXT_TABLE_MISMATCH")
+    st.go(ttm.id)
+    page = st.render_html()
+    assert "正文所述数量与表格不一致" in page  # the rule's Chinese name beside its code
+    assert "表格值（预期）</th><td style='padding: 0 8px'>3<" in page
+    assert "正文值（实际）</th><td style='padding: 0 8px'>1<" in page
+    # 不予公开 is the sum of rows 1–8: each of their 总计 cells is highlighted, under its group heading.
+    import re
+
+    rule = re.search(r"([^{}]*)\{\s*background-color: #FFC7CE;\s*font-weight: bold;", page)
+    assert rule is not None
+    cells = re.findall(r"_row(\d+)_col(\d+)", rule.group(1))
+    assert sorted(int(r) for r, c in cells) == list(range(4, 12)) and {c for _, c in cells} == {"6"}
+    assert "（三）不予公开 2.其他法律行政法规禁止公开" in page
+    yoy = next(f for f in findings if f.rule == "YOY_IMPOSSIBLE")
+    st.go(yoy.id)
+    page = st.render_html()
+    assert "正文所称同比变化（实际）</th><td style='padding: 0 8px'>400<" in page

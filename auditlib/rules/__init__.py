@@ -29,7 +29,9 @@ class Rule:
     severity: str
     title_zh: str
     title_en: str
-    scope: str  # "report" | "corpus" | "input" (made by the pipeline, not by a check)
+    # "report" | "corpus" | "followup" (sees the other rules' findings)
+    # | "input" (made by the pipeline, not by a check)
+    scope: str
     check: ReportCheck | None
 
 
@@ -41,6 +43,10 @@ class Context:
     cache: dict[str, Any] = field(default_factory=dict)
     # Agency name as written → canonical name, when the run has resolved them already.
     agencies: dict[str, str] | None = None
+    # Auditors' earlier decisions, passed in by the caller (rules never read the
+    # review store themselves): one dict per decided finding with its agency, year,
+    # rule, location, evidence, status, note, who and decided_at.
+    decisions: list[dict[str, Any]] = field(default_factory=list)
 
 
 RULES: dict[str, Rule] = {}
@@ -79,6 +85,7 @@ def load_all() -> dict[str, Rule]:
     from auditlib.rules import (  # noqa: F401
         crossyear,
         dates,
+        followup,
         inputs,
         narrative,
         ocr,
