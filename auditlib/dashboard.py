@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -43,7 +45,21 @@ REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "notebooks" / "dashboard.ipynb"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 GUARD = "auditlib.voila_guard.WidgetOnlyConnection"
+KERNELS = "auditlib.voila_kernels.BoundedKernelManager"
 REFILL_DELAY = 10.0
+# Voilà's own default port: `auditlib dashboard` uses it, so that outputs/index.html can link to it.
+DEFAULT_PORT = 8866
+# Our Voilà template (auditlib/jupyter_data/voila/templates/auditlib): offline, and laid out for print.
+TEMPLATE_DATA = Path(__file__).resolve().parent / "jupyter_data"
+TEMPLATE_NAME = "auditlib"
+# A visitor's kernel lives while its page is open; once the page is gone it is shut down
+# after this many idle seconds (jupyter_server's culler), and at most MAX_KERNELS run at once.
+CULL_IDLE = 300
+CULL_INTERVAL = 30
+MAX_KERNELS = 16
+# What the server's /voila/files/ serves from its site folder (see serve): the sheets and the reports.
+FILES_ALLOWED = [r"sheets/.*\.(html|xlsx)", r"reports/.*\.(txt|pdf|docx|html|htm)"]
+FILES_DENIED = [r".*\.(ipynb|py|db|pkl|json)", r"(^|.*/)\..*"]
 
 
 
@@ -408,6 +424,8 @@ TABLE_CSS = """
 .adash-ev{font-family:monospace;white-space:pre-wrap;background:#fafafa;border-left:3px solid #ccc;padding:2px 6px}
 .adash-kpi{display:inline-block;margin:0 18px 8px 0;padding:8px 14px;border:1px solid #ddd;border-radius:6px}
 .adash-kpi b{font-size:22px;display:block}
+.adash-muted{color:#777;font-size:11px}.adash-formula{font-size:12px;color:#333;background:#f7f7f7;padding:4px 8px}
+.adash-rank td{white-space:nowrap}.adash-download{font-weight:600}
 </style>
 """
 
@@ -471,9 +489,14 @@ def findings_html(df: pd.DataFrame) -> str:
     return "".join(parts)
 
 
-def kpi_html(ov: Overview, progress: pd.DataFrame | None) -> str:
+def kpi_html(ov: Overview, progress: pd.DataFrame | None, shown: Overview | None = None) -> str:
+    """The cards at the top. ``shown``: the overview under the 级别 filter, whose findings the
+    发现 card counts (as the charts do); reports and clean shares always count every severity."""
+
     def kpi(label: str, value: str) -> str:
         return f'<div class="adash-kpi"><b>{esc(value)}</b>{esc(label)}</div>'
+
+    shown = shown or ov
 
     review = "尚无审核决定 (no decisions yet)"
     if progress is not None:
@@ -481,10 +504,87 @@ def kpi_html(ov: Overview, progress: pd.DataFrame | None) -> str:
     return (
         kpi("已审计报告 (reports audited)", str(ov.n_reports))
         + kpi("无错误/警告 (clean)", f"{ov.n_clean} · {ov.share_clean:.0%}")
-        + kpi("发现 (findings)", str(ov.n_findings))
+        + kpi("发现 (findings)", str(shown.n_findings))
         + kpi("无法读取 (unreadable)", str(ov.n_unreadable))
         + f'<div class="adash-kpi"><b>审核进度</b>{esc(review)}</div>'
     )
+
+
+def filters_text(years: Iterable[int], regions: Iterable[str], severities: Iterable[str]) -> str:
+    """The filters in words, for the printed page and the export: 年度 2021 · 级别 错误."""
+    parts = []
+    if years := list(years):
+        parts.append("年度 " + "、".join(str(y) for y in years))
+    if regions := list(regions):
+        parts.append("地区 " + "、".join(regions))
+    if severities := list(severities):
+        parts.append("级别 " + "、".join(SEVERITY_ZH.get(s, s) for s in severities))
+    return " · ".join(parts) or "全部 (no filter)"
+
+
+def print_head_html(filters: str, built_at: str, read_at: str) -> str:
+    """The heading of the printed page (hidden on screen): what, which selection, as of when."""
+    return (
+        '<div class="adash-print-head"><h1>政府信息公开工作年度报告 审计总览</h1>'
+        f"<p>筛选 (filters)：{esc(filters)} · 数据汇总于 {esc(built_at)} · 审核状态读取于 {esc(read_at)} · "
+        f"打印于 (printed) {esc(now())}</p></div>"
+    )
+
+
+def agency_links(
+    agency: str,
+    summary: Any,
+    sheet_dirs: dict[str, Path],
+    sheets: str | os.PathLike,
+    reports: str | os.PathLike,
+    base: str = "/",
+) -> list[tuple[str, str]]:
+    """(label, href) for one agency: its sheet and Excel (when written), each source document, its drill-down.
+
+    The files are reached through the server's ``voila/files/sheets`` and
+    ``voila/files/reports`` links (see :func:`site_folder`).
+    """
+    from urllib.parse import quote
+
+    files = base.rstrip("/") + "/voila/files/"
+    out: list[tuple[str, str]] = []
+    d = sheet_dirs.get(agency)
+    if d is not None:
+        rel = quote(Path(d).resolve().relative_to(Path(sheets).resolve()).as_posix())
+        out += [("审计表", f"{files}sheets/{rel}/audit_sheet.html"), ("Excel", f"{files}sheets/{rel}/findings.xlsx")]
+    root = Path(reports).resolve()
+    root = root if root.is_dir() else root.parent
+    mine = summary.reports[summary.reports["source"].isin(summary.sources_of(agency))]
+    for source, year in zip(mine["source"], mine["year"], strict=True):
+        try:
+            rel = Path(source).resolve().relative_to(root).as_posix()
+        except ValueError:
+            continue
+        label = f"原文{'' if pd.isna(year) else int(year)}"
+        out.append((label, f"{files}reports/{quote(rel)}"))
+    out.append(("明细", "?agency=" + quote(agency)))
+    return out
+
+
+def export_link(kind: str, current: dict[str, Any], reports_df: pd.DataFrame) -> tuple[str, str]:
+    """(file name, data: URL) of what the filters select: findings (and, in Excel, the ranking)."""
+    import base64
+
+    from auditlib import ranking
+
+    labels = {"severity": SEVERITY_ZH, "review_status": REVIEW_ZH}
+    fs = ranking.findings_export(current["findings"], reports_df, labels)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    if kind == "csv":
+        data, mime, name = ranking.to_csv_bytes(fs), "text/csv", f"审计发现-{stamp}.csv"
+    elif kind == "xlsx":
+        note = f"筛选 (filters)：{current['filters']}\n导出于 (exported) {now()}\n{ranking.SCORE_FORMULA}"
+        sheets = {"发现": fs, "排名": ranking.ranking_export(current["ranking"])}
+        data = ranking.to_excel_bytes(sheets, note)
+        mime, name = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"审计发现-{stamp}.xlsx"
+    else:
+        raise ValueError(f"未知的导出格式 {kind!r} (unknown export format)")
+    return name, f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 # ------------------------------------------------------------------ server
@@ -505,6 +605,7 @@ class Server:
     host: str
     port: int
     token: str | None
+    site: Path | None = None  # the folder Voilà serves (see serve); removed by stop()
 
     def wait(self, timeout: float = 60.0) -> Server:
         """Block until the server accepts connections, or raise (probing a page would start a kernel)."""
@@ -528,12 +629,28 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout)
+        if self.site is not None:
+            shutil.rmtree(self.site, ignore_errors=True)
 
     def __enter__(self) -> Server:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def site_folder(notebook: Path, reports: Path, sheets: Path) -> Path:
+    """A fresh folder for Voilà to serve: the notebook, and links to the reports and the sheets.
+
+    Voilà's ``/voila/files/`` serves files under the notebook's folder only; through
+    these two links (and :data:`FILES_ALLOWED`) a ranking row can link to an agency's
+    sheet, its Excel file and its source documents, and nothing else is reachable.
+    """
+    site = Path(tempfile.mkdtemp(prefix="auditlib-dashboard-"))
+    (site / "dashboard.ipynb").symlink_to(notebook)
+    (site / "reports").symlink_to(reports if reports.is_dir() else reports.parent, target_is_directory=True)
+    (site / "sheets").symlink_to(sheets, target_is_directory=True)
+    return site
 
 
 def serve(
@@ -547,11 +664,19 @@ def serve(
     notebook: str | os.PathLike = NOTEBOOK,
     quiet: bool = False,
     preheat: bool = True,
+    sheets: str | os.PathLike | None = None,
+    max_kernels: int = MAX_KERNELS,
+    cull_idle: int = CULL_IDLE,
+    cull_interval: int = CULL_INTERVAL,
 ) -> Server:
     """Start Voilà on the dashboard notebook as a subprocess and return at once (see :meth:`Server.wait`).
 
     Only 127.0.0.1/localhost unless ``expose``; an exposed server always has a
     token (one is generated when none is given) and its URL carries it.
+    ``sheets``: the folder ``auditlib sheets`` wrote (default: the database's folder).
+    A kernel whose page has gone is shut down after ``cull_idle`` idle seconds
+    (checked every ``cull_interval``); at most ``max_kernels`` run at once, and a
+    visit over that waits for one to go (see :mod:`auditlib.voila_kernels`).
     """
     local = host in LOCAL_HOSTS
     if not local and not expose:
@@ -560,13 +685,21 @@ def serve(
         )
     if not local and not token:
         token = secrets.token_urlsafe(24)
+    if max_kernels < (2 if preheat else 1):
+        raise DashboardError(f"内核上限太小：{max_kernels} (max_kernels too small for a visit)")
     port = port or free_port(host)
-    nb = Path(notebook).resolve()
+    reports_path = Path(reports).resolve()
+    sheets_path = Path(sheets).resolve() if sheets else Path(db).resolve().parent
+    site = site_folder(Path(notebook).resolve(), reports_path, sheets_path)
+    nb = site / "dashboard.ipynb"
     env = dict(os.environ)
-    env["AUDIT_REPORTS"] = str(Path(reports).resolve())
+    env["AUDIT_REPORTS"] = str(reports_path)
     env["AUDIT_DB"] = str(Path(db).resolve())
+    env["AUDIT_SHEETS"] = str(sheets_path)
     # The kernel must import this checkout's auditlib whatever the install looks like.
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    # Where Voilà finds our template (it looks in every Jupyter data folder).
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(TEMPLATE_DATA), env.get("JUPYTER_PATH", "")) if p)
     cmd = [
         sys.executable,
         "-m",
@@ -577,8 +710,18 @@ def serve(
         "--strip_sources=True",
         "--show_tracebacks=False",
         "--Voila.port_retries=0",
+        "--template=" + TEMPLATE_NAME,
         # Visitors' pages keep a kernel websocket for the widgets; it must not run code.
         "--Voila.kernel_websocket_connection_class=" + GUARD,
+        # Kernels: culled when idle with no page attached, and bounded in number.
+        "--VoilaConfiguration.multi_kernel_manager_class=" + KERNELS,
+        f"--BoundedKernelManager.max_kernels={max_kernels}",
+        f"--MappingKernelManager.cull_idle_timeout={cull_idle}",
+        f"--MappingKernelManager.cull_interval={cull_interval}",
+        "--MappingKernelManager.cull_connected=False",
+        "--MappingKernelManager.cull_busy=False",
+        *(f"--VoilaConfiguration.file_allowlist={p}" for p in FILES_ALLOWED),
+        *(f"--VoilaConfiguration.file_denylist={p}" for p in FILES_DENIED),
     ]
     if preheat:
         # One kernel kept ready, started and run up to the point where the notebook waits for
@@ -590,11 +733,15 @@ def serve(
     # An empty token means none (local use only); an exposed server always has one.
     cmd.append("--Voila.token=" + (token or ""))
     out = subprocess.DEVNULL if quiet else None
-    proc = subprocess.Popen(cmd, cwd=str(nb.parent), env=env, stdout=out, stderr=out)
+    try:
+        proc = subprocess.Popen(cmd, cwd=str(site), env=env, stdout=out, stderr=out)
+    except BaseException:
+        shutil.rmtree(site, ignore_errors=True)
+        raise
     shown = "127.0.0.1" if host == "0.0.0.0" else host
     if ":" in shown:
         shown = f"[{shown}]"
     url = f"http://{shown}:{port}/"
     if token:
         url += f"?token={token}"
-    return Server(process=proc, url=url, host=host, port=port, token=token)
+    return Server(process=proc, url=url, host=host, port=port, token=token, site=site)
