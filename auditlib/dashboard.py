@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -57,8 +55,9 @@ TEMPLATE_NAME = "auditlib"
 CULL_IDLE = 300
 CULL_INTERVAL = 30
 MAX_KERNELS = 16
-# What the server's /voila/files/ serves from its site folder (see serve): the sheets and the reports.
-FILES_ALLOWED = [r"sheets/.*\.(html|xlsx)", r"reports/.*\.(txt|pdf|docx|html|htm)"]
+# What the server's /voila/files/ may serve (see files_allowed): sheets and source documents, no more.
+SHEET_FILES = r"[^/]+/(audit_sheet\.html|findings\.xlsx)|index\.html"
+REPORT_FILES = r".*\.(txt|pdf|docx|html|htm)"
 FILES_DENIED = [r".*\.(ipynb|py|db|pkl|json)", r"(^|.*/)\..*"]
 
 
@@ -535,25 +534,23 @@ def agency_links(
     agency: str,
     summary: Any,
     sheet_dirs: dict[str, Path],
-    sheets: str | os.PathLike,
-    reports: str | os.PathLike,
+    root: str | os.PathLike,
     base: str = "/",
 ) -> list[tuple[str, str]]:
     """(label, href) for one agency: its sheet and Excel (when written), each source document, its drill-down.
 
-    The files are reached through the server's ``voila/files/sheets`` and
-    ``voila/files/reports`` links (see :func:`site_folder`).
+    The files are reached through the server's ``voila/files/``, relative to its
+    root (see :func:`files_root`), where only these are allowed.
     """
     from urllib.parse import quote
 
+    root = Path(root).resolve()
     files = base.rstrip("/") + "/voila/files/"
     out: list[tuple[str, str]] = []
     d = sheet_dirs.get(agency)
     if d is not None:
-        rel = quote(Path(d).resolve().relative_to(Path(sheets).resolve()).as_posix())
-        out += [("审计表", f"{files}sheets/{rel}/audit_sheet.html"), ("Excel", f"{files}sheets/{rel}/findings.xlsx")]
-    root = Path(reports).resolve()
-    root = root if root.is_dir() else root.parent
+        rel = quote(Path(d).resolve().relative_to(root).as_posix())
+        out += [("审计表", f"{files}{rel}/audit_sheet.html"), ("Excel", f"{files}{rel}/findings.xlsx")]
     mine = summary.reports[summary.reports["source"].isin(summary.sources_of(agency))]
     for source, year in zip(mine["source"], mine["year"], strict=True):
         try:
@@ -561,7 +558,7 @@ def agency_links(
         except ValueError:
             continue
         label = f"原文{'' if pd.isna(year) else int(year)}"
-        out.append((label, f"{files}reports/{quote(rel)}"))
+        out.append((label, f"{files}{quote(rel)}"))
     out.append(("明细", "?agency=" + quote(agency)))
     return out
 
@@ -605,7 +602,6 @@ class Server:
     host: str
     port: int
     token: str | None
-    site: Path | None = None  # the folder Voilà serves (see serve); removed by stop()
 
     def wait(self, timeout: float = 60.0) -> Server:
         """Block until the server accepts connections, or raise (probing a page would start a kernel)."""
@@ -629,8 +625,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout)
-        if self.site is not None:
-            shutil.rmtree(self.site, ignore_errors=True)
 
     def __enter__(self) -> Server:
         return self
@@ -639,18 +633,29 @@ class Server:
         self.stop()
 
 
-def site_folder(notebook: Path, reports: Path, sheets: Path) -> Path:
-    """A fresh folder for Voilà to serve: the notebook, and links to the reports and the sheets.
+def files_root(reports: str | os.PathLike, sheets: str | os.PathLike, notebook: str | os.PathLike = NOTEBOOK) -> Path:
+    """The folder Voilà serves from: the closest one holding the notebook, the reports and the sheets.
 
-    Voilà's ``/voila/files/`` serves files under the notebook's folder only; through
-    these two links (and :data:`FILES_ALLOWED`) a ranking row can link to an agency's
-    sheet, its Excel file and its source documents, and nothing else is reachable.
+    Voilà's ``/voila/files/`` serves files under its root only (and tornado
+    refuses symlinks out of it), so the root must hold all three; what may
+    actually be fetched from it is narrowed to the sheets and the source
+    documents by :func:`files_allowed`.
     """
-    site = Path(tempfile.mkdtemp(prefix="auditlib-dashboard-"))
-    (site / "dashboard.ipynb").symlink_to(notebook)
-    (site / "reports").symlink_to(reports if reports.is_dir() else reports.parent, target_is_directory=True)
-    (site / "sheets").symlink_to(sheets, target_is_directory=True)
-    return site
+    paths = [Path(p).resolve() for p in (reports, sheets, notebook)]
+    return Path(os.path.commonpath([p if p.is_dir() else p.parent for p in paths]))
+
+
+def files_allowed(root: Path, reports: str | os.PathLike, sheets: str | os.PathLike) -> list[str]:
+    """Voilà's file allowlist: the sheets' pages and workbooks, and the report files, by their path under ``root``."""
+    import re
+
+    def under(p: Path) -> str:
+        rel = p.relative_to(root).as_posix()
+        return "" if rel == "." else re.escape(rel) + "/"
+
+    rp, sp = Path(reports).resolve(), Path(sheets).resolve()
+    report_files = re.escape(rp.relative_to(root).as_posix()) if rp.is_file() else under(rp) + REPORT_FILES
+    return [under(sp) + f"({SHEET_FILES})", report_files]
 
 
 def serve(
@@ -690,12 +695,13 @@ def serve(
     port = port or free_port(host)
     reports_path = Path(reports).resolve()
     sheets_path = Path(sheets).resolve() if sheets else Path(db).resolve().parent
-    site = site_folder(Path(notebook).resolve(), reports_path, sheets_path)
-    nb = site / "dashboard.ipynb"
+    nb = Path(notebook).resolve()
+    root = files_root(reports_path, sheets_path, nb)
     env = dict(os.environ)
     env["AUDIT_REPORTS"] = str(reports_path)
     env["AUDIT_DB"] = str(Path(db).resolve())
     env["AUDIT_SHEETS"] = str(sheets_path)
+    env["AUDIT_FILES_ROOT"] = str(root)
     # The kernel must import this checkout's auditlib whatever the install looks like.
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     # Where Voilà finds our template (it looks in every Jupyter data folder).
@@ -705,6 +711,7 @@ def serve(
         "-m",
         "voila",
         str(nb),
+        "--Voila.root_dir=" + str(root),
         "--port=" + str(port),
         "--Voila.ip=" + host,
         "--strip_sources=True",
@@ -720,7 +727,7 @@ def serve(
         f"--MappingKernelManager.cull_interval={cull_interval}",
         "--MappingKernelManager.cull_connected=False",
         "--MappingKernelManager.cull_busy=False",
-        *(f"--VoilaConfiguration.file_allowlist={p}" for p in FILES_ALLOWED),
+        *(f"--VoilaConfiguration.file_allowlist={p}" for p in files_allowed(root, reports_path, sheets_path)),
         *(f"--VoilaConfiguration.file_denylist={p}" for p in FILES_DENIED),
     ]
     if preheat:
@@ -733,15 +740,11 @@ def serve(
     # An empty token means none (local use only); an exposed server always has one.
     cmd.append("--Voila.token=" + (token or ""))
     out = subprocess.DEVNULL if quiet else None
-    try:
-        proc = subprocess.Popen(cmd, cwd=str(site), env=env, stdout=out, stderr=out)
-    except BaseException:
-        shutil.rmtree(site, ignore_errors=True)
-        raise
+    proc = subprocess.Popen(cmd, cwd=str(nb.parent), env=env, stdout=out, stderr=out)
     shown = "127.0.0.1" if host == "0.0.0.0" else host
     if ":" in shown:
         shown = f"[{shown}]"
     url = f"http://{shown}:{port}/"
     if token:
         url += f"?token={token}"
-    return Server(process=proc, url=url, host=host, port=port, token=token, site=site)
+    return Server(process=proc, url=url, host=host, port=port, token=token)
