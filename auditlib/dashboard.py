@@ -673,6 +673,7 @@ def serve(
     max_kernels: int = MAX_KERNELS,
     cull_idle: int = CULL_IDLE,
     cull_interval: int = CULL_INTERVAL,
+    log: str | os.PathLike | None = None,
 ) -> Server:
     """Start Voilà on the dashboard notebook as a subprocess and return at once (see :meth:`Server.wait`).
 
@@ -682,6 +683,7 @@ def serve(
     A kernel whose page has gone is shut down after ``cull_idle`` idle seconds
     (checked every ``cull_interval``); at most ``max_kernels`` run at once, and a
     visit over that waits for one to go (see :mod:`auditlib.voila_kernels`).
+    ``log``: a file for Voilà's log (else it goes to this process's output, or nowhere when ``quiet``).
     """
     local = host in LOCAL_HOSTS
     if not local and not expose:
@@ -739,8 +741,12 @@ def serve(
         cmd.append("--no-browser")
     # An empty token means none (local use only); an exposed server always has one.
     cmd.append("--Voila.token=" + (token or ""))
-    out = subprocess.DEVNULL if quiet else None
-    proc = subprocess.Popen(cmd, cwd=str(nb.parent), env=env, stdout=out, stderr=out)
+    if log is not None:
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(cmd, cwd=str(nb.parent), env=env, stdout=out, stderr=subprocess.STDOUT)
+    else:
+        out = subprocess.DEVNULL if quiet else None
+        proc = subprocess.Popen(cmd, cwd=str(nb.parent), env=env, stdout=out, stderr=out)
     shown = "127.0.0.1" if host == "0.0.0.0" else host
     if ":" in shown:
         shown = f"[{shown}]"

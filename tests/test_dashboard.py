@@ -534,6 +534,60 @@ def test_untrusted_agency_text_is_escaped(tmp_path):
         srv.stop()
 
 
+@pytest.mark.slow
+def test_kernels_are_freed_and_bounded(tmp_path):
+    """A page's kernel goes with the page; kernels of vanished visitors are culled; never more than the bound."""
+    playwright = _playwright()
+    import sys
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_kernels import Peak, concurrent, kernels, rss_mb, wait_for_kernels
+
+    log = tmp_path / "voila.log"
+    srv = dash.serve(REPORTS, tmp_path / "audit.db", preheat=False, max_kernels=2, cull_idle=6, cull_interval=1, log=log)
+    try:
+        srv.wait(60)
+        time.sleep(1)
+        baseline = rss_mb(srv)
+        assert kernels(srv) == []
+
+        # A browser visit keeps its kernel while the page is open, idle or not, and frees it on leaving.
+        with playwright.sync_playwright() as p:
+            browser, page, errors, _ = _page(p)
+            sockets: list[str] = []
+            page.on("websocket", lambda ws: sockets.append(ws.url))
+            page.goto(srv.url, wait_until="commit", timeout=120_000)
+            page.wait_for_selector(".adash-rank", timeout=120_000)
+            kernel_id = next(u for u in sockets if "/api/kernels/" in u).split("/api/kernels/")[1].split("/")[0]
+            time.sleep(8)  # longer than cull_idle: a kernel with its page open is not culled
+            assert len(kernels(srv)) == 1
+            # Used again (its idle time starts over, so the culler cannot be what frees it next), then left.
+            page.locator(".widget-dropdown select").last.select_option(label="淮安市人民政府")
+            page.wait_for_selector("h3:has-text('淮安市人民政府')", timeout=30_000)
+            page.goto("about:blank")
+            wait_for_kernels(srv, 0, 30)
+            browser.close()
+        text = log.read_text(encoding="utf-8", errors="replace")
+        # Shut down on the page's beacon, before the culler (which may still race it) saw it idle.
+        shutdown = text.index(f"Kernel shutdown: {kernel_id}")
+        culled = re.search(rf"Culling .*{kernel_id}", text)
+        assert culled is None or culled.start() > shutdown, text[shutdown - 200 :]
+        assert _real(errors) == []
+
+        # Four visitors at once who vanish without a word: served one pair at a time, then culled.
+        with Peak(srv) as peak:
+            served, failed, _took = concurrent(srv, 4)
+        assert (served, failed) == (4, [])
+        assert 1 <= peak.value <= 2
+        wait_for_kernels(srv, 0, 60)
+        time.sleep(1)
+        assert "Culling" in log.read_text(encoding="utf-8", errors="replace")
+        # Memory back to where it started (each kernel alone is well over this margin).
+        assert rss_mb(srv) <= baseline + 60, (baseline, rss_mb(srv))
+    finally:
+        srv.stop()
+
+
 # ------------------------------------------------------------------ kernel websocket guard
 def _kmsg(msg_type: str, content: dict | None = None, channel: str = "shell") -> dict:
     import uuid
@@ -781,3 +835,7 @@ def test_serve_uses_the_guard(monkeypatch):
     cmd = seen[0]
     assert "--Voila.kernel_websocket_connection_class=auditlib.voila_guard.WidgetOnlyConnection" in cmd
     assert "--show_tracebacks=False" in cmd and "--strip_sources=True" in cmd
+    # Offline template, kernels bounded and culled (their behaviour: test_kernels_are_freed_and_bounded).
+    assert "--template=auditlib" in cmd
+    assert "--VoilaConfiguration.multi_kernel_manager_class=auditlib.voila_kernels.BoundedKernelManager" in cmd
+    assert "--MappingKernelManager.cull_connected=False" in cmd
