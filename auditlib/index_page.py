@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from auditlib.excel import atomic_path
+from auditlib.findings import SEVERITIES
 
 MANIFEST = "index.json"
 INDEX = "index.html"
@@ -109,8 +110,9 @@ def _href(directory: str, name: str) -> str:
     return _esc(quote(f"{directory}/{name}"))
 
 
-def _years(e: Entry) -> str:
-    ys = sorted(set(e.years))
+def years_text(years: Iterable[int]) -> str:
+    """2020–2022 for a run of three or more years, else 2020、2022; — for none."""
+    ys = sorted(set(years))
     if not ys:
         return "—"
     if len(ys) > 2 and ys == list(range(ys[0], ys[-1] + 1)):
@@ -123,7 +125,7 @@ def render(
 ) -> str:
     """The index page: totals, a row per agency with counts, years, the run that wrote it, and links."""
     rows = []
-    totals = {"reports": 0, "error": 0, "warning": 0, "info": 0}
+    totals = dict.fromkeys(("reports", *SEVERITIES), 0)
     for e in sorted(entries, key=lambda e: e.agency):
         if e.ok:
             links = (
@@ -135,16 +137,16 @@ def render(
         else:
             links = f'<a href="{_href(e.directory, "error.txt")}">错误</a>'
             status = f"失败：{_esc(e.error or '')}"
-        counts = [e.findings.get(s) for s in ("error", "warning", "info")]
+        counts = [e.findings.get(s) for s in SEVERITIES]
         if e.reports is not None:
             totals["reports"] += e.reports
-            for s, c in zip(("error", "warning", "info"), counts, strict=True):
+            for s, c in zip(SEVERITIES, counts, strict=True):
                 totals[s] += c or 0
         cells = "".join(f'<td class="num">{"—" if c is None and e.reports is None else (c or 0)}</td>' for c in counts)
         fresh = ' class="fresh"' if e.agency in this_run else ""
         rows.append(
             f"<tr{fresh}><td>{_esc(e.agency)}</td><td class=\"num\">{'—' if e.reports is None else e.reports}</td>"
-            f"<td>{_years(e)}</td>{cells}<td>{_esc(e.run_at)}</td><td>{links}</td><td>{status}</td></tr>"
+            f"<td>{years_text(e.years)}</td>{cells}<td>{_esc(e.run_at)}</td><td>{links}</td><td>{status}</td></tr>"
         )
     if dashboard_url:
         dash = (

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from auditlib.index_page import years_text
 from auditlib.summary import region_of
 
 LATE_RULE = "LATE_PUBLICATION"
@@ -71,12 +72,7 @@ def district_of(name: str | None) -> str:
 
 
 def _years_text(years: Iterable[Any]) -> str:
-    ys = sorted({int(y) for y in years if not pd.isna(y)})
-    if not ys:
-        return "—"
-    if len(ys) > 2 and ys == list(range(ys[0], ys[-1] + 1)):
-        return f"{ys[0]}–{ys[-1]}"
-    return "、".join(str(y) for y in ys)
+    return years_text(int(y) for y in years if not pd.isna(y))
 
 
 def score(errors: pd.Series, warnings: pd.Series, late: pd.Series, reports: pd.Series) -> pd.Series:

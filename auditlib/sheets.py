@@ -547,6 +547,7 @@ def _index_entries(
     out_dir: Path, results: list[SheetResult], groups: dict[str, tuple[str, list[Any]]], findings: Sequence[Any], run_at: str
 ) -> list[Any]:
     """This run's lines of ``outputs/index.html``: per agency its reports, years and findings by severity."""
+    from auditlib.findings import SEVERITIES
     from auditlib.index_page import Entry
 
     by_name = {name: rs for name, rs in groups.values()}
@@ -556,7 +557,7 @@ def _index_entries(
         rs = by_name.get(r.agency, [])
         counts: Counter[str] = Counter()
         for rep in rs:
-            for sev in ("error", "warning", "info"):
+            for sev in SEVERITIES:
                 counts[sev] += per_source.get((rep.source, sev), 0)
         entries.append(
             Entry(
@@ -568,7 +569,7 @@ def _index_entries(
                 error=r.error,
                 reports=len(rs),
                 years=sorted({rep.meta.year for rep in rs if rep.meta.year}),
-                findings={sev: counts[sev] for sev in ("error", "warning", "info")},
+                findings={sev: counts[sev] for sev in SEVERITIES},
             )
         )
     return entries
