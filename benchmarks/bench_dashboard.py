@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import agency_name, generate
@@ -45,7 +46,8 @@ def visit(url: str, names: list[str]) -> tuple[float, list[float], list[float]]:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         external: list[str] = []
-        page.on("request", lambda r: external.append(r.url) if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:")) else None)
+        page.on("request", lambda r: external.append(r.url) if urlsplit(r.url).scheme in ("http", "https", "ws", "wss")
+                and urlsplit(r.url).hostname != "127.0.0.1" else None)
         t0 = time.monotonic()
         page.goto(url, wait_until="commit", timeout=600_000)
         page.wait_for_selector(".js-plotly-plot", timeout=600_000)
