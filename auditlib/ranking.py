@@ -71,10 +71,6 @@ def district_of(name: str | None) -> str:
     return m.group(1)
 
 
-def _years_text(years: Iterable[Any]) -> str:
-    return years_text(int(y) for y in years if not pd.isna(y))
-
-
 def score(errors: pd.Series, warnings: pd.Series, late: pd.Series, reports: pd.Series) -> pd.Series:
     """:data:`SCORE_FORMULA`, vectorised; a unit without readable reports scores NA."""
     n = reports.where(reports > 0)
@@ -102,76 +98,88 @@ def ranking(
     """
     if level not in LEVELS:
         raise ValueError(f"未知的汇总级别 {level!r} (unknown level)")
-    reps = reports[reports["readable"].astype(bool)].copy()
-    reps["city"] = reps["agency"].map(region_of)
-    reps["district"] = reps["agency"].map(district_of)
-    unit_col = {"agency": "agency", "district": "district_key", "city": "city"}[level]
-    reps["district_key"] = reps["city"] + "·" + reps["district"]
-    unit_of = dict(zip(reps["source"], reps[unit_col], strict=True))
+    reps = reports[reports["readable"].astype(bool)]
+    # Plain loops over the reports (10,000 at most a few ms): pandas' per-group Python
+    # aggregations cost over a second at that size, on every filter change.
+    units: dict[str, dict[str, Any]] = {}
+    unit_of: dict[str, str] = {}
+    year_of: dict[str, int] = {}
+    years_col = reps["year"].astype("Float64").fillna(0).astype("int64").tolist()  # 0: unknown year
+    for source, agency, year in zip(reps["source"].tolist(), reps["agency"].tolist(), years_col, strict=True):
+        city, district = _place(agency)
+        unit = {"agency": agency, "district": f"{city} {district}", "city": city}[level]
+        u = units.get(unit)
+        if u is None:
+            u = units[unit] = {"city": city, "district": district if level != "city" else "", "reports": 0,
+                               "years": set(), "agencies": set()}
+        u["reports"] += 1
+        u["agencies"].add(agency)
+        if year:
+            u["years"].add(year)
+            year_of[source] = year
+        unit_of[source] = unit
 
-    fs = findings[findings["source"].isin(unit_of)].copy()
-    fs["unit"] = fs["source"].map(unit_of)
-    fs["severity"] = fs["severity"].astype(str)
+    fs = findings[findings["source"].isin(unit_of)]
+    unit = fs["source"].map(unit_of)
+    severity = fs["severity"].astype(str)
     status = fs["review_status"].astype(str) if "review_status" in fs else pd.Series("open", index=fs.index)
-    counted = fs[status != "dismissed"]
-    shown = fs[fs["severity"].isin(list(severities))] if severities else fs
+    counted = status != "dismissed"
+    shown = severity.isin(list(severities)) if severities else pd.Series(True, index=fs.index)
 
-    g = reps.groupby(unit_col, sort=False)
-    out = pd.DataFrame(
-        {
-            "city": g["city"].first(),
-            "district": g["district"].first() if level != "city" else "",
-            "reports": g.size(),
-            "years": g["year"].agg(_years_text),
-            "agencies": g["agency"].agg(lambda s: sorted(set(s))),
-        }
+    def count(mask: pd.Series) -> dict[str, int]:
+        return unit[mask].value_counts().to_dict()
+
+    n_shown, n_all, n_decided = count(shown), count(pd.Series(True, index=fs.index)), count(status != "open")
+    n_err, n_warn = count(counted & (severity == "error")), count(counted & (severity == "warning"))
+    late_sources = fs.loc[counted & (fs["rule"].astype(str) == LATE_RULE), "source"].drop_duplicates()
+    n_late = late_sources.map(unit_of).value_counts().to_dict()
+    per_year = (
+        pd.DataFrame({"unit": unit[shown], "year": fs.loc[shown, "source"].map(year_of)})
+        .dropna()
+        .value_counts()
+        .to_dict()
     )
-    out.index.name = "unit"
 
-    def count(frame: pd.DataFrame) -> pd.Series:
-        return frame.groupby("unit").size().reindex(out.index, fill_value=0).astype("int64")
-
-    out["findings"] = count(shown)
-    out["errors"] = count(counted[counted["severity"] == "error"])
-    out["warnings"] = count(counted[counted["severity"] == "warning"])
-    late = counted[counted["rule"].astype(str) == LATE_RULE]
-    out["late"] = late.groupby("unit")["source"].nunique().reindex(out.index, fill_value=0).astype("int64")
-    decided = fs[status != "open"]
-    total = count(fs)
-    out["reviewed"] = (count(decided) / total.where(total > 0)).astype("Float64")
-    out["score"] = score(out["errors"], out["warnings"], out["late"], out["reports"])
-    yoy, yoy_years = _yoy(reps, shown, unit_col)
-    out["yoy"] = yoy.reindex(out.index).astype("Int64")
-    out["yoy_years"] = yoy_years.reindex(out.index).fillna("")
-    out = out.reset_index()
-    if level == "district":
-        out["unit"] = out["city"] + " " + out["district"]
-    elif level == "city":
-        out["district"] = ""
+    rows = []
+    for name, u in units.items():
+        years = sorted(u["years"])
+        yoy, yoy_years = pd.NA, ""
+        if len(years) > 1 and years[-2] == years[-1] - 1:
+            last = years[-1]
+            yoy = per_year.get((name, last), 0) - per_year.get((name, last - 1), 0)
+            yoy_years = f"{last - 1}→{last}"
+        total = n_all.get(name, 0)
+        rows.append(
+            {
+                "unit": name,
+                "city": u["city"],
+                "district": u["district"],
+                "reports": u["reports"],
+                "years": years_text(years),
+                "findings": n_shown.get(name, 0),
+                "errors": n_err.get(name, 0),
+                "warnings": n_warn.get(name, 0),
+                "late": n_late.get(name, 0),
+                "reviewed": n_decided.get(name, 0) / total if total else pd.NA,
+                "yoy": yoy,
+                "yoy_years": yoy_years,
+                "agencies": sorted(u["agencies"]),
+            }
+        )
     cols = ["unit", "city", "district", "reports", "years", "findings", "errors", "warnings", "late",
             "reviewed", "score", "yoy", "yoy_years", "agencies"]
+    out = pd.DataFrame(rows, columns=[c for c in cols if c != "score"])
+    for c in ("reports", "findings", "errors", "warnings", "late"):
+        out[c] = out[c].astype("int64")
+    out["reviewed"] = out["reviewed"].astype("Float64")
+    out["yoy"] = out["yoy"].astype("Int64")
+    out["score"] = score(out["errors"], out["warnings"], out["late"], out["reports"])
     return out[cols].sort_values(["score", "unit"], ascending=[True, True], ignore_index=True, na_position="last")
 
 
-def _yoy(reps: pd.DataFrame, shown: pd.DataFrame, unit_col: str) -> tuple[pd.Series, pd.Series]:
-    """Per unit: findings in its latest year minus the year before (only where it has reports for both)."""
-    year_of = dict(zip(reps["source"], reps["year"], strict=True))
-    have = reps.dropna(subset=["year"]).groupby(unit_col)["year"].agg(lambda s: set(int(y) for y in s))
-    per = (
-        shown.assign(year=shown["source"].map(year_of))
-        .dropna(subset=["year"])
-        .groupby(["unit", "year"])
-        .size()
-    )
-    change: dict[str, int] = {}
-    label: dict[str, str] = {}
-    for unit, years in have.items():
-        last = max(years)
-        if last - 1 not in years:
-            continue
-        change[unit] = int(per.get((unit, last), 0)) - int(per.get((unit, last - 1), 0))
-        label[unit] = f"{last - 1}→{last}"
-    return pd.Series(change, dtype="float64"), pd.Series(label, dtype="object")
+@functools.lru_cache(maxsize=65536)
+def _place(agency: str) -> tuple[str, str]:
+    return region_of(agency), district_of(agency)
 
 
 def sort_ranking(rank: pd.DataFrame, key: str = "score", descending: bool = False) -> pd.DataFrame:
