@@ -37,7 +37,16 @@ from auditlib.summary import (  # noqa: F401  (re-exported: the dashboard's data
     reports_only,
 )
 from auditlib.view import esc as _esc
-from auditlib.vocab import REVIEW_STATUSES, SEVERITIES, SEVERITY, SEVERITY_ZH, STATUS, severity_zh, status_zh
+from auditlib.vocab import (
+    REVIEW_STATUSES,
+    SEVERITIES,
+    SEVERITY,
+    SEVERITY_ZH,
+    STATUS,
+    STATUS_ZH,
+    severity_zh,
+    status_zh,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "notebooks" / "dashboard.ipynb"
@@ -517,7 +526,7 @@ def filters_text(years: Iterable[int], regions: Iterable[str], severities: Itera
     if regions := list(regions):
         parts.append("地区 " + "、".join(regions))
     if severities := list(severities):
-        parts.append("级别 " + "、".join(SEVERITY_ZH.get(s, s) for s in severities))
+        parts.append("级别 " + "、".join(str(severity_zh(s)) for s in severities))
     return " · ".join(parts) or "全部 (no filter)"
 
 
@@ -569,7 +578,7 @@ def export_link(kind: str, current: dict[str, Any], reports_df: pd.DataFrame) ->
 
     from auditlib import ranking
 
-    labels = {"severity": SEVERITY_ZH, "review_status": REVIEW_ZH}
+    labels = {"severity": SEVERITY_ZH, "review_status": STATUS_ZH}
     fs = ranking.findings_export(current["findings"], reports_df, labels)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     if kind == "csv":

@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from auditlib.excel import atomic_path
-from auditlib.findings import SEVERITIES
+from auditlib.vocab import SEVERITIES
 
 MANIFEST = "index.json"
 INDEX = "index.html"

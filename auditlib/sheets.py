@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from auditlib.corpus import Unreadable
     from auditlib.findings import Finding
     from auditlib.pipeline import Audited
-from auditlib.view import esc, number
+from auditlib.view import number
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "audit_sheet.ipynb"
 
@@ -547,8 +547,8 @@ def _index_entries(
     out_dir: Path, results: list[SheetResult], groups: dict[str, tuple[str, list[Any]]], findings: Sequence[Any], run_at: str
 ) -> list[Any]:
     """This run's lines of ``outputs/index.html``: per agency its reports, years and findings by severity."""
-    from auditlib.findings import SEVERITIES
     from auditlib.index_page import Entry
+    from auditlib.vocab import SEVERITIES
 
     by_name = {name: rs for name, rs in groups.values()}
     per_source = Counter((f.source, f.severity) for f in findings)
