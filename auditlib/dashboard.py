@@ -539,29 +539,37 @@ def print_head_html(filters: str, built_at: str, read_at: str) -> str:
     )
 
 
+def sources_by_agency(reports_df: pd.DataFrame) -> dict[str, list[tuple[str, Any]]]:
+    """agency → its readable files as (source, year), oldest first; built once per visit, read per ranking row."""
+    readable = reports_df[reports_df["readable"].astype(bool)].sort_values(["year", "source"], na_position="first")
+    out: dict[str, list[tuple[str, Any]]] = {}
+    for agency, source, year in zip(readable["agency"], readable["source"], readable["year"], strict=True):
+        out.setdefault(agency, []).append((source, year))
+    return out
+
+
 def agency_links(
     agency: str,
-    summary: Any,
-    sheet_dirs: dict[str, Path],
+    sources: Sequence[tuple[str, Any]],
+    sheet_dir: Path | None,
     root: str | os.PathLike,
     base: str = "/",
 ) -> list[tuple[str, str]]:
     """(label, href) for one agency: its sheet and Excel (when written), each source document, its drill-down.
 
-    The files are reached through the server's ``voila/files/``, relative to its
-    root (see :func:`files_root`), where only these are allowed.
+    ``sources``: the agency's (source, year) pairs (:func:`sources_by_agency`). The
+    files are reached through the server's ``voila/files/``, relative to its root
+    (see :func:`files_root`), where only these are allowed.
     """
     from urllib.parse import quote
 
     root = Path(root).resolve()
     files = base.rstrip("/") + "/voila/files/"
     out: list[tuple[str, str]] = []
-    d = sheet_dirs.get(agency)
-    if d is not None:
-        rel = quote(Path(d).resolve().relative_to(root).as_posix())
+    if sheet_dir is not None:
+        rel = quote(Path(sheet_dir).resolve().relative_to(root).as_posix())
         out += [("审计表", f"{files}{rel}/audit_sheet.html"), ("Excel", f"{files}{rel}/findings.xlsx")]
-    mine = summary.reports[summary.reports["source"].isin(summary.sources_of(agency))]
-    for source, year in zip(mine["source"], mine["year"], strict=True):
+    for source, year in sources:
         try:
             rel = Path(source).resolve().relative_to(root).as_posix()
         except ValueError:
