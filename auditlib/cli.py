@@ -336,22 +336,30 @@ def notices(
 @main.command()
 @click.argument("reports", required=False, default="reports_in", type=click.Path(exists=True))
 @click.option("--db", default="outputs/audit.db", show_default=True, help="Review database.")
-@click.option("--port", type=int, default=None, help="Port (default: a free one).")
+@click.option("--port", type=int, default=8866, show_default=True, help="Port (outputs/index.html links to the default).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--expose", is_flag=True, help="Allow binding an address other than 127.0.0.1/localhost (requires a token).")
 @click.option("--token", default=None, help="Access token (generated when --expose is given without one).")
 @click.option(
     "--no-preheat", is_flag=True, help="Start a kernel per visit instead of keeping one ready (slower first page)."
 )
+@click.option("--sheets", "sheets_dir", default=None, type=click.Path(file_okay=False),
+              help="Folder of the audit sheets the ranking links to (default: the database's folder).")
+@click.option("--max-kernels", type=click.IntRange(min=2), default=16, show_default=True,
+              help="Visits served at once; more wait for a free kernel.")
+@click.option("--cull-idle", type=click.IntRange(min=10), default=300, show_default=True,
+              help="Seconds before the kernel of a closed page is shut down.")
 def dashboard(
-    reports: str, db: str, port: int | None, host: str, expose: bool, token: str | None, no_preheat: bool
+    reports: str, db: str, port: int | None, host: str, expose: bool, token: str | None, no_preheat: bool,
+    sheets_dir: str | None, max_kernels: int, cull_idle: int,
 ) -> None:
     """Serve the supervisors' Voilà dashboard; blocks until Ctrl-C."""
     from auditlib.dashboard import DashboardError, serve
 
     try:
         server = serve(
-            reports, db, port=port, host=host, token=token, expose=expose, quiet=True, preheat=not no_preheat
+            reports, db, port=port, host=host, token=token, expose=expose, quiet=True, preheat=not no_preheat,
+            sheets=sheets_dir, max_kernels=max_kernels, cull_idle=cull_idle,
         )
     except DashboardError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -39,13 +39,37 @@ from auditlib.summary import (  # noqa: F401  (re-exported: the dashboard's data
     reports_only,
 )
 from auditlib.view import esc as _esc
-from auditlib.vocab import REVIEW_STATUSES, SEVERITIES, SEVERITY, SEVERITY_ZH, STATUS, severity_zh, status_zh
+from auditlib.vocab import (
+    REVIEW_STATUSES,
+    SEVERITIES,
+    SEVERITY,
+    SEVERITY_ZH,
+    STATUS,
+    STATUS_ZH,
+    severity_zh,
+    status_zh,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "notebooks" / "dashboard.ipynb"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 GUARD = "auditlib.voila_guard.WidgetOnlyConnection"
+KERNELS = "auditlib.voila_kernels.BoundedKernelManager"
 REFILL_DELAY = 10.0
+# Voilà's own default port: `auditlib dashboard` uses it, so that outputs/index.html can link to it.
+DEFAULT_PORT = 8866
+# Our Voilà template (auditlib/jupyter_data/voila/templates/auditlib): offline, and laid out for print.
+TEMPLATE_DATA = Path(__file__).resolve().parent / "jupyter_data"
+TEMPLATE_NAME = "auditlib"
+# A visitor's kernel lives while its page is open; once the page is gone it is shut down
+# after this many idle seconds (jupyter_server's culler), and at most MAX_KERNELS run at once.
+CULL_IDLE = 300
+CULL_INTERVAL = 30
+MAX_KERNELS = 16
+# What the server's /voila/files/ may serve (see files_allowed): sheets and source documents, no more.
+SHEET_FILES = r"[^/]+/(audit_sheet\.html|findings\.xlsx)|index\.html"
+REPORT_FILES = r".*\.(txt|pdf|docx|html|htm)"
+FILES_DENIED = [r".*\.(ipynb|py|db|pkl|json)", r"(^|.*/)\..*"]
 
 
 
@@ -415,6 +439,8 @@ TABLE_CSS = """
 .adash-ev{font-family:monospace;white-space:pre-wrap;background:#fafafa;border-left:3px solid #ccc;padding:2px 6px}
 .adash-kpi{display:inline-block;margin:0 18px 8px 0;padding:8px 14px;border:1px solid #ddd;border-radius:6px}
 .adash-kpi b{font-size:22px;display:block}
+.adash-muted{color:#777;font-size:11px}.adash-formula{font-size:12px;color:#333;background:#f7f7f7;padding:4px 8px}
+.adash-rank td{white-space:nowrap}.adash-download{font-weight:600}
 </style>
 """
 
@@ -478,9 +504,14 @@ def findings_html(df: pd.DataFrame) -> str:
     return "".join(parts)
 
 
-def kpi_html(ov: Overview, progress: pd.DataFrame | None) -> str:
+def kpi_html(ov: Overview, progress: pd.DataFrame | None, shown: Overview | None = None) -> str:
+    """The cards at the top. ``shown``: the overview under the 级别 filter, whose findings the
+    发现 card counts (as the charts do); reports and clean shares always count every severity."""
+
     def kpi(label: str, value: str) -> str:
         return f'<div class="adash-kpi"><b>{esc(value)}</b>{esc(label)}</div>'
+
+    shown = shown or ov
 
     review = "尚无审核决定 (no decisions yet)"
     if progress is not None:
@@ -488,10 +519,93 @@ def kpi_html(ov: Overview, progress: pd.DataFrame | None) -> str:
     return (
         kpi("已审计报告 (reports audited)", str(ov.n_reports))
         + kpi("无错误/警告 (clean)", f"{ov.n_clean} · {ov.share_clean:.0%}")
-        + kpi("发现 (findings)", str(ov.n_findings))
+        + kpi("发现 (findings)", str(shown.n_findings))
         + kpi("无法读取 (unreadable)", str(ov.n_unreadable))
         + f'<div class="adash-kpi"><b>审核进度</b>{esc(review)}</div>'
     )
+
+
+def filters_text(years: Iterable[int], regions: Iterable[str], severities: Iterable[str]) -> str:
+    """The filters in words, for the printed page and the export: 年度 2021 · 级别 错误."""
+    parts = []
+    if years := list(years):
+        parts.append("年度 " + "、".join(str(y) for y in years))
+    if regions := list(regions):
+        parts.append("地区 " + "、".join(regions))
+    if severities := list(severities):
+        parts.append("级别 " + "、".join(str(severity_zh(s)) for s in severities))
+    return " · ".join(parts) or "全部 (no filter)"
+
+
+def print_head_html(filters: str, built_at: str, read_at: str) -> str:
+    """The heading of the printed page (hidden on screen): what, which selection, as of when."""
+    return (
+        '<div class="adash-print-head"><h1>政府信息公开工作年度报告 审计总览</h1>'
+        f"<p>筛选 (filters)：{esc(filters)} · 数据汇总于 {esc(built_at)} · 审核状态读取于 {esc(read_at)} · "
+        f"打印于 (printed) {esc(now())}</p></div>"
+    )
+
+
+def sources_by_agency(reports_df: pd.DataFrame) -> dict[str, list[tuple[str, Any]]]:
+    """agency → its readable files as (source, year), oldest first; built once per visit, read per ranking row."""
+    readable = reports_df[reports_df["readable"].astype(bool)].sort_values(["year", "source"], na_position="first")
+    out: dict[str, list[tuple[str, Any]]] = {}
+    for agency, source, year in zip(readable["agency"], readable["source"], readable["year"], strict=True):
+        out.setdefault(agency, []).append((source, year))
+    return out
+
+
+def agency_links(
+    agency: str,
+    sources: Sequence[tuple[str, Any]],
+    sheet_dir: Path | None,
+    root: str | os.PathLike,
+    base: str = "/",
+) -> list[tuple[str, str]]:
+    """(label, href) for one agency: its sheet and Excel (when written), each source document, its drill-down.
+
+    ``sources``: the agency's (source, year) pairs (:func:`sources_by_agency`). The
+    files are reached through the server's ``voila/files/``, relative to its root
+    (see :func:`files_root`), where only these are allowed.
+    """
+    from urllib.parse import quote
+
+    root = Path(root).resolve()
+    files = base.rstrip("/") + "/voila/files/"
+    out: list[tuple[str, str]] = []
+    if sheet_dir is not None:
+        rel = quote(Path(sheet_dir).resolve().relative_to(root).as_posix())
+        out += [("审计表", f"{files}{rel}/audit_sheet.html"), ("Excel", f"{files}{rel}/findings.xlsx")]
+    for source, year in sources:
+        try:
+            rel = Path(source).resolve().relative_to(root).as_posix()
+        except ValueError:
+            continue
+        label = f"原文{'' if pd.isna(year) else int(year)}"
+        out.append((label, f"{files}{quote(rel)}"))
+    out.append(("明细", "?agency=" + quote(agency)))
+    return out
+
+
+def export_link(kind: str, current: dict[str, Any], reports_df: pd.DataFrame) -> tuple[str, str]:
+    """(file name, data: URL) of what the filters select: findings (and, in Excel, the ranking)."""
+    import base64
+
+    from auditlib import ranking
+
+    labels = {"severity": SEVERITY_ZH, "review_status": STATUS_ZH}
+    fs = ranking.findings_export(current["findings"], reports_df, labels)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    if kind == "csv":
+        data, mime, name = ranking.to_csv_bytes(fs), "text/csv", f"审计发现-{stamp}.csv"
+    elif kind == "xlsx":
+        note = f"筛选 (filters)：{current['filters']}\n导出于 (exported) {now()}\n{ranking.SCORE_FORMULA}"
+        sheets = {"发现": fs, "排名": ranking.ranking_export(current["ranking"])}
+        data = ranking.to_excel_bytes(sheets, note)
+        mime, name = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"审计发现-{stamp}.xlsx"
+    else:
+        raise ValueError(f"未知的导出格式 {kind!r} (unknown export format)")
+    return name, f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 # ------------------------------------------------------------------ server
@@ -552,6 +666,31 @@ class Server:
         self.stop()
 
 
+def files_root(reports: str | os.PathLike, sheets: str | os.PathLike, notebook: str | os.PathLike = NOTEBOOK) -> Path:
+    """The folder Voilà serves from: the closest one holding the notebook, the reports and the sheets.
+
+    Voilà's ``/voila/files/`` serves files under its root only (and tornado
+    refuses symlinks out of it), so the root must hold all three; what may
+    actually be fetched from it is narrowed to the sheets and the source
+    documents by :func:`files_allowed`.
+    """
+    paths = [Path(p).resolve() for p in (reports, sheets, notebook)]
+    return Path(os.path.commonpath([p if p.is_dir() else p.parent for p in paths]))
+
+
+def files_allowed(root: Path, reports: str | os.PathLike, sheets: str | os.PathLike) -> list[str]:
+    """Voilà's file allowlist: the sheets' pages and workbooks, and the report files, by their path under ``root``."""
+    import re
+
+    def under(p: Path) -> str:
+        rel = p.relative_to(root).as_posix()
+        return "" if rel == "." else re.escape(rel) + "/"
+
+    rp, sp = Path(reports).resolve(), Path(sheets).resolve()
+    report_files = re.escape(rp.relative_to(root).as_posix()) if rp.is_file() else under(rp) + REPORT_FILES
+    return [under(sp) + f"({SHEET_FILES})", report_files]
+
+
 def serve(
     reports: str | os.PathLike = REPO / "reports_in",
     db: str | os.PathLike = Path("outputs") / "audit.db",
@@ -563,11 +702,21 @@ def serve(
     notebook: str | os.PathLike = NOTEBOOK,
     quiet: bool = False,
     preheat: bool = True,
+    sheets: str | os.PathLike | None = None,
+    max_kernels: int = MAX_KERNELS,
+    cull_idle: int = CULL_IDLE,
+    cull_interval: int = CULL_INTERVAL,
+    log: str | os.PathLike | None = None,
 ) -> Server:
     """Start Voilà on the dashboard notebook as a subprocess and return at once (see :meth:`Server.wait`).
 
     Only 127.0.0.1/localhost unless ``expose``; an exposed server always has a
     token (one is generated when none is given) and its URL carries it.
+    ``sheets``: the folder ``auditlib sheets`` wrote (default: the database's folder).
+    A kernel whose page has gone is shut down after ``cull_idle`` idle seconds
+    (checked every ``cull_interval``); at most ``max_kernels`` run at once, and a
+    visit over that waits for one to go (see :mod:`auditlib.voila_kernels`).
+    ``log``: a file for Voilà's log (else it goes to this process's output, or nowhere when ``quiet``).
     """
     local = host in LOCAL_HOSTS
     if not local and not expose:
@@ -576,25 +725,45 @@ def serve(
         )
     if not local and not token:
         token = secrets.token_urlsafe(24)
+    if max_kernels < (2 if preheat else 1):
+        raise DashboardError(f"内核上限太小：{max_kernels} (max_kernels too small for a visit)")
     port = port or free_port(host)
+    reports_path = Path(reports).resolve()
+    sheets_path = Path(sheets).resolve() if sheets else Path(db).resolve().parent
     nb = Path(notebook).resolve()
+    root = files_root(reports_path, sheets_path, nb)
     env = dict(os.environ)
-    env["AUDIT_REPORTS"] = str(Path(reports).resolve())
+    env["AUDIT_REPORTS"] = str(reports_path)
     env["AUDIT_DB"] = str(Path(db).resolve())
+    env["AUDIT_SHEETS"] = str(sheets_path)
+    env["AUDIT_FILES_ROOT"] = str(root)
     # The kernel must import this checkout's auditlib whatever the install looks like.
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    # Where Voilà finds our template (it looks in every Jupyter data folder).
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(TEMPLATE_DATA), env.get("JUPYTER_PATH", "")) if p)
     cmd = [
         sys.executable,
         "-m",
         "voila",
         str(nb),
+        "--Voila.root_dir=" + str(root),
         "--port=" + str(port),
         "--Voila.ip=" + host,
         "--strip_sources=True",
         "--show_tracebacks=False",
         "--Voila.port_retries=0",
+        "--template=" + TEMPLATE_NAME,
         # Visitors' pages keep a kernel websocket for the widgets; it must not run code.
         "--Voila.kernel_websocket_connection_class=" + GUARD,
+        # Kernels: culled when idle with no page attached, and bounded in number.
+        "--VoilaConfiguration.multi_kernel_manager_class=" + KERNELS,
+        f"--BoundedKernelManager.max_kernels={max_kernels}",
+        f"--MappingKernelManager.cull_idle_timeout={cull_idle}",
+        f"--MappingKernelManager.cull_interval={cull_interval}",
+        "--MappingKernelManager.cull_connected=False",
+        "--MappingKernelManager.cull_busy=False",
+        *(f"--VoilaConfiguration.file_allowlist={p}" for p in files_allowed(root, reports_path, sheets_path)),
+        *(f"--VoilaConfiguration.file_denylist={p}" for p in FILES_DENIED),
     ]
     if preheat:
         # One kernel kept ready, started and run up to the point where the notebook waits for
@@ -605,9 +774,13 @@ def serve(
         cmd.append("--no-browser")
     config_dir = _private_config(token, local)
     cmd += [f"--Voila.config_file_paths={p}" for p in (config_dir, str(nb.parent), *jupyter_config_path())]
-    out = subprocess.DEVNULL if quiet else None
     try:
-        proc = subprocess.Popen(cmd, cwd=str(nb.parent), env=env, stdout=out, stderr=out)
+        if log is not None:
+            with open(log, "ab") as out:
+                proc = subprocess.Popen(cmd, cwd=str(nb.parent), env=env, stdout=out, stderr=subprocess.STDOUT)
+        else:
+            out = subprocess.DEVNULL if quiet else None
+            proc = subprocess.Popen(cmd, cwd=str(nb.parent), env=env, stdout=out, stderr=out)
     except BaseException:
         shutil.rmtree(config_dir, ignore_errors=True)
         raise

@@ -34,6 +34,7 @@ import pandas as pd
 
 from auditlib.agencies import agency_key, resolve
 from auditlib.excel import atomic_path
+from auditlib.index_page import SHEET_HTML, SHEET_NOTEBOOK, SHEET_XLSX
 from auditlib.layouts import OUTCOMES
 from auditlib.report import Report
 
@@ -41,12 +42,9 @@ if TYPE_CHECKING:
     from auditlib.corpus import Unreadable
     from auditlib.findings import Finding
     from auditlib.pipeline import Audited
-from auditlib.view import esc, number
+from auditlib.view import number
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "audit_sheet.ipynb"
-SHEET_NOTEBOOK = "audit_sheet.ipynb"
-SHEET_HTML = "audit_sheet.html"
-SHEET_XLSX = "findings.xlsx"
 
 
 # ================================================================= agencies
@@ -554,29 +552,36 @@ def _execute(task: _Task, d: Path, final_nb: Path, log: Path, t0: float) -> Shee
     return SheetResult(task.agency, d, True, time.perf_counter() - t0, None, files)
 
 
-def _write_index(out_dir: Path, results: list[SheetResult]) -> Path:
-    rows = []
-    for r in sorted(results, key=lambda r: r.agency):
-        rel = r.directory.relative_to(out_dir).as_posix()
-        if r.ok:
-            links = (
-                f'<a href="{esc(rel)}/{SHEET_HTML}">页面</a> · <a href="{esc(rel)}/{SHEET_XLSX}">Excel</a>'
-                f' · <a href="{esc(rel)}/{SHEET_NOTEBOOK}">笔记本</a>'
+def _index_entries(
+    out_dir: Path, results: list[SheetResult], groups: dict[str, tuple[str, list[Any]]], findings: Sequence[Any], run_at: str
+) -> list[Any]:
+    """This run's lines of ``outputs/index.html``: per agency its reports, years and findings by severity."""
+    from auditlib.index_page import Entry
+    from auditlib.vocab import SEVERITIES
+
+    by_name = {name: rs for name, rs in groups.values()}
+    per_source = Counter((f.source, f.severity) for f in findings)
+    entries = []
+    for r in results:
+        rs = by_name.get(r.agency, [])
+        counts: Counter[str] = Counter()
+        for rep in rs:
+            for sev in SEVERITIES:
+                counts[sev] += per_source.get((rep.source, sev), 0)
+        entries.append(
+            Entry(
+                agency=r.agency,
+                directory=r.directory.relative_to(out_dir).as_posix(),
+                ok=r.ok,
+                run_at=run_at,
+                seconds=round(r.seconds, 1),
+                error=r.error,
+                reports=len(rs),
+                years=sorted({rep.meta.year for rep in rs if rep.meta.year}),
+                findings={sev: counts[sev] for sev in SEVERITIES},
             )
-            status = "完成"
-        else:
-            links = f'<a href="{esc(rel)}/error.txt">错误</a>'
-            status = f"失败：{esc(r.error)}"
-        rows.append(f"<tr><td>{esc(r.agency)}</td><td>{links}</td><td>{status}</td></tr>")
-    page = (
-        '<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><title>审计表</title></head><body>'
-        "<h1>政府信息公开工作年度报告 审计表</h1><table border=1 cellpadding=4>"
-        "<tr><th>机关</th><th>文件</th><th>状态</th></tr>" + "".join(rows) + "</table></body></html>"
-    )
-    path = out_dir / "index.html"
-    with atomic_path(path) as tmp:
-        tmp.write_text(page, encoding="utf-8")
-    return path
+        )
+    return entries
 
 
 def _run_remote(
@@ -783,6 +788,7 @@ def run_sheets(
         )
 
     results: list[SheetResult] = []
+    run_at = time.strftime("%Y-%m-%d %H:%M:%S")
     try:
         bar = tqdm(total=len(tasks), desc="审计表", unit="个机关", file=sys.stderr, disable=not progress)
         stream = _dask_results(scheduler, tasks, cache, db) if scheduler else _local_results(jobs, tasks)
@@ -797,6 +803,9 @@ def run_sheets(
         shutil.rmtree(cache, ignore_errors=True)
         lock.close()
     if results:
-        _write_index(out, results)
+        from auditlib.dashboard import DEFAULT_PORT
+        from auditlib.index_page import update_index
+
+        update_index(out, _index_entries(out, results, groups, findings, run_at), f"http://127.0.0.1:{DEFAULT_PORT}/")
     order = {t.agency: i for i, t in enumerate(tasks)}
     return sorted(results, key=lambda r: order.get(r.agency, 0))

@@ -130,6 +130,13 @@ class WidgetOnlyConnection(ZMQChannelsWebsocketConnection):
         self.client_comms: set[str] = set()
         # Proves in the server log that this class, not the stock one, is in use.
         self.log.info("voila_guard: widget-only kernel websocket for kernel %s", self.kernel_id)
+        # When its page goes, Voilà's front end asks the server to shut the kernel down, with
+        # the _xsrf cookie as its XSRF token; but no Voilà page ever sets that cookie, so the
+        # request was refused (403) and the kernel lived on. Reading the token sets the cookie
+        # on the websocket's handshake response, once per page.
+        handler = kwargs.get("websocket_handler")
+        if handler is not None:
+            _ = handler.xsrf_token
 
     def check(self, channel: Any, header: dict[str, Any], content: dict[str, Any]) -> None:
         """Raise :class:`Dropped` unless the message is one the widgets need."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -67,6 +70,20 @@ def test_overview_on_samples(corpus):
     assert ov.by_severity["count"].sum() == len(findings) == ov.n_findings
     assert ov.by_rule["count"].sum() == len(findings)
     assert list(ov.by_severity["severity"]) == ["error", "warning", "info"]
+
+
+def test_findings_card_follows_the_severity_filter(corpus):
+    # Reported: 2021 + 错误 showed 13 findings while the charts added up to 3.
+    reports, findings = corpus
+    reps = dash.filter_frame(dash.report_frame(reports), years=[2021])
+    fs_all = findings[findings["source"].isin(set(reps["source"]))]
+    fs = dash.filter_frame(fs_all, severities=["error"])
+    assert 0 < len(fs) < len(fs_all)
+    shown = dash.overview(fs, reps)
+    cards = dash.kpi_html(dash.overview(fs_all, reps), None, shown)
+    card = int(re.search(r"<b>(\d+)</b>发现", cards).group(1))
+    assert card == len(fs) == shown.by_severity["count"].sum() == shown.by_rule["count"].sum()
+    assert re.search(r"<b>(\d+)</b>已审计报告", cards).group(1) == str(len(reps))
 
 
 def test_heatmap_rows_are_agencies(corpus):
@@ -200,12 +217,15 @@ def _watch(page) -> tuple[list[str], list[str]]:
         d.dismiss()
 
     page.on("dialog", on_dialog)
-    # Voilà's page template links Font Awesome from cdn.jsdelivr.net; offline that fails with
-    # "Failed to load resource". Serve an empty stylesheet so the console check stays meaningful.
-    page.route(
-        "https://cdn.jsdelivr.net/**",
-        lambda route: route.fulfill(status=200, content_type="text/css", body=""),
-    )
+
+    # Everything offline: any request that leaves the server, or fails, is an error.
+    def on_request(req):
+        host = urllib.parse.urlsplit(req.url).hostname
+        if req.url.split(":", 1)[0] in ("http", "https", "ws", "wss") and host not in ("127.0.0.1", "localhost"):
+            errors.append(f"external request: {req.url}")
+
+    page.on("request", on_request)
+    page.on("requestfailed", lambda req: errors.append(f"requestfailed: {req.url} {req.failure}"))
     return errors, dialogs
 
 
@@ -220,7 +240,9 @@ def _page(p):
 # jupyterlab-plotly's mime renderer, after drawing a chart, snapshots it to PNG and calls
 # model.setData(); Voilà's output model has no setData, so each chart logs this harmless
 # page error (the chart itself is drawn). Favicon 404s are ignored too, should any occur.
-KNOWN_NOISE = ("setData is not a function", "favicon")
+# Leaving the page sends Voilà's kernel-shutdown beacon, which the browser reports as aborted
+# with the page (the server gets it: see test_kernels_are_freed_and_bounded).
+KNOWN_NOISE = ("setData is not a function", "favicon", "/voila/api/shutdown/")
 
 
 def _real(errors: list[str]) -> list[str]:
@@ -266,6 +288,155 @@ def test_dashboard_in_browser(tmp_path):
             browser.close()
         assert not dialogs
         assert _real(errors) == []
+    finally:
+        srv.stop()
+
+
+def _card(page, label: str) -> int:
+    return int(page.locator(f".adash-kpi:has-text('{label}') b").inner_text())
+
+
+def _pgm(path: Path) -> tuple[int, int, bytes]:
+    """Width, height and grey pixels of a binary PGM (what ``pdftoppm -gray`` writes)."""
+    data = path.read_bytes()
+    magic, w, h, _maxval, pixels = data.split(maxsplit=4)
+    assert magic == b"P5"
+    return int(w), int(h), pixels[: int(w) * int(h)]
+
+
+def _check_print(pdf: Path, tmp_path: Path) -> None:
+    """A4 landscape, a heading and a page number on every page, every section there, nothing past the margin."""
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    w, h = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())
+    assert pages >= 2, info
+    assert (round(w), round(h)) == (842, 595), info  # A4 landscape, in points
+    for n in range(1, pages + 1):
+        text = subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), "-layout", str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        assert "政府信息公开工作年度报告" in text, n
+        assert re.search(rf"第\s*{n}\s*页\s*/\s*共\s*{pages}\s*页", text), (n, text[-200:])
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    # The whole page printed, not one screenful: every section, the last ones included.
+    for part in ("筛选 (filters)", "按级别的发现数", "按规则的发现数", "机关 × 规则", "办理结果构成", "审核进度",
+                 "机关排名", "得分 = 100", "机关明细", "石龙区人民政府办公室"):
+        assert part in text, part
+    # Nothing runs past the right margin (10 mm): every word's box ends inside it ...
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    right = max(float(x) for x in re.findall(r'xMax="([\d.]+)"', boxes))
+    assert right <= w - 10 / 25.4 * 72 + 1, right
+    # ... and, looking at the pages as pictures, the right margin is blank on each of them.
+    subprocess.run(["pdftoppm", "-gray", "-r", "40", str(pdf), str(tmp_path / "page")], check=True)
+    shots = sorted(tmp_path.glob("page*.pgm"))
+    assert len(shots) == pages
+    for shot in shots:
+        pw, ph, px = _pgm(shot)
+        assert pw > ph
+        margin = int(pw * 8 / 297)  # 8 of the 10 mm
+        dark = sum(1 for y in range(ph) for x in range(pw - margin, pw) if px[y * pw + x] < 200)
+        assert dark == 0, (shot.name, dark)
+        inked = sum(1 for b in px if b < 200)
+        assert inked > pw * ph * 0.005, shot.name  # and the page is not blank
+
+
+@pytest.mark.slow
+def test_supervisors_view_in_browser(tmp_path, corpus):
+    """The ranking and its links, the filters, the export and the printed page, on a real server, offline."""
+    playwright = _playwright()
+    from auditlib import index_page
+
+    reports, findings = corpus
+    # A sheet folder as `auditlib sheets` leaves it, for one agency.
+    sheets = tmp_path / "out"
+    target = "石龙区人民政府办公室"
+    (sheets / "shilong").mkdir(parents=True)
+    (sheets / "shilong" / index_page.SHEET_HTML).write_text(f"<html><body>{target} 审计表</body></html>", encoding="utf-8")
+    (sheets / "shilong" / index_page.SHEET_XLSX).write_bytes(b"PK\x03\x04 a workbook")
+    (sheets / "audit.db").write_bytes(b"SQLite format 3\x00 not to be served")
+    index_page.update_index(sheets, [index_page.Entry(agency=target, directory="shilong", ok=True, run_at=dash.now())])
+    frame = dash.report_frame(reports, dash.canonical_agencies(reports, findings))
+    in_2021 = set(frame.loc[frame["year"] == 2021, "source"])
+    errors_2021 = findings[findings["source"].isin(in_2021) & (findings["severity"].astype(str) == "error")]
+
+    srv = dash.serve(REPORTS, sheets / "audit.db", quiet=True, preheat=False)
+    try:
+        srv.wait(60)
+        with playwright.sync_playwright() as p:
+            browser = _browser(p)
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            page = context.new_page()
+            errors, dialogs = _watch(page)
+            page.goto(srv.url, wait_until="commit", timeout=120_000)
+            page.wait_for_selector(".adash-rank", timeout=120_000)
+            assert "Parameters" not in page.inner_text("body") and "AUDIT_REPORTS" not in page.inner_text("body")
+            assert _card(page, "发现") == len(findings)
+            rows = page.locator(".adash-rank tbody tr")
+            assert rows.count() == frame["agency"].nunique()
+            assert "得分 = 100 − 10×错误数/报告数" in page.inner_text(".adash-formula")
+
+            # Each agency's links: its sheet and Excel (where written), its source documents, its drill-down.
+            row = page.locator(f".adash-rank tbody tr:has(td:text-is('{target}'))")
+            hrefs = {a.inner_text(): a.get_attribute("href") for a in row.locator("a").all()}
+            assert set(hrefs) == {"审计表", "Excel", "原文2021", "明细"}, hrefs
+            base = f"http://127.0.0.1:{srv.port}"
+            got = page.request.get(base + hrefs["审计表"])
+            assert got.status == 200 and f"{target} 审计表" in got.text()
+            assert page.request.get(base + hrefs["Excel"]).body() == (sheets / "shilong" / index_page.SHEET_XLSX).read_bytes()
+            source = next(s for s in frame.loc[frame["agency"] == target, "source"])
+            assert page.request.get(base + hrefs["原文2021"]).body() == Path(source).read_bytes()
+            # Only sheets and reports: not the database, nor anything up the tree.
+            files = base + "/voila/files/" + sheets.relative_to(dash.files_root(REPORTS, sheets)).as_posix()
+            for url in (files + "/audit.db", files + "/index.json", files + "/../../../../../../etc/passwd",
+                        base + "/voila/files/notebooks/dashboard.ipynb", base + "/voila/files/auditlib/dashboard.py"):
+                assert page.request.get(url).status in (403, 404), url
+
+            # Sorting and roll-up.
+            page.locator(".widget-dropdown:has-text('排序') select").select_option(label="发现 (findings)")
+            page.locator(".widget-toggle-buttons button:has-text('降序')").click()
+            page.wait_for_function("() => document.querySelector('.adash-rank tbody tr td:nth-child(2)').innerText === '石龙区人民政府办公室'")
+            page.locator(".widget-dropdown:has-text('汇总到') select").select_option(label="市")
+            page.wait_for_function("() => document.querySelectorAll('.adash-rank tbody tr').length === 3")
+            cities = page.locator(".adash-rank tbody tr td:nth-child(2)").all_inner_texts()
+            assert sorted(cities) == ["柳州市", "淮安市", "石龙区"]
+
+            # 2021 + 错误: the 发现 card, the charts and the ranking agree.
+            page.locator(".widget-select-multiple:has-text('年度') select").select_option(label="2021")
+            page.locator(".widget-select-multiple:has-text('级别') select").select_option(label="错误")
+            page.wait_for_function(f"() => [...document.querySelectorAll('.adash-kpi')].some(e => e.innerText.includes('发现') && e.querySelector('b').innerText === '{len(errors_2021)}')", timeout=30_000)
+            shown = page.locator(".adash-rank tbody tr td:nth-child(7)").all_inner_texts()
+            assert sum(int(x) for x in shown) == len(errors_2021)
+
+            # Export what is filtered.
+            page.locator(".widget-button:has-text('导出 CSV')").click()
+            link = page.wait_for_selector("a.adash-download", timeout=30_000)
+            with page.expect_download() as dl:
+                link.click()
+            import pandas as pd
+
+            exported = pd.read_csv(dl.value.path(), encoding="utf-8-sig")
+            assert len(exported) == len(errors_2021) and set(exported["级别"]) == {"错误"}
+            assert set(exported["年度"]) == {2021}
+
+            # Print: A4 landscape, headed, paginated, nothing cut off.
+            page.locator(".widget-select-multiple:has-text('级别') select").select_option([])
+            page.wait_for_function(f"() => [...document.querySelectorAll('.adash-kpi')].some(e => e.innerText.includes('发现') && e.querySelector('b').innerText !== '{len(errors_2021)}')", timeout=30_000)
+            page.locator(".widget-dropdown").last.locator("select").select_option(label=target)
+            page.wait_for_selector(f"h3:has-text('{target}')", timeout=30_000)
+            page.wait_for_timeout(1000)
+            page.emulate_media(media="print")
+            pdf = tmp_path / "dashboard.pdf"
+            page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+            shutil.copy(pdf, REPO / "outputs" / "dashboard.pdf")
+
+            # The ranking's 明细 link opens the dashboard on that agency.
+            page.emulate_media(media="screen")
+            page.goto(srv.url.split("?")[0] + hrefs["明细"], wait_until="commit", timeout=120_000)
+            page.wait_for_selector(f"h3:has-text('{target}')", timeout=120_000)
+            context.close()
+            browser.close()
+        assert not dialogs
+        assert _real(errors) == []
+        _check_print(pdf, tmp_path)
     finally:
         srv.stop()
 
@@ -359,6 +530,60 @@ def test_untrusted_agency_text_is_escaped(tmp_path):
             assert not dialogs
             browser.close()
         assert _real(errors) == []
+    finally:
+        srv.stop()
+
+
+@pytest.mark.slow
+def test_kernels_are_freed_and_bounded(tmp_path):
+    """A page's kernel goes with the page; kernels of vanished visitors are culled; never more than the bound."""
+    playwright = _playwright()
+    import sys
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_kernels import Peak, concurrent, kernels, rss_mb, wait_for_kernels
+
+    log = tmp_path / "voila.log"
+    srv = dash.serve(REPORTS, tmp_path / "audit.db", preheat=False, max_kernels=2, cull_idle=6, cull_interval=1, log=log)
+    try:
+        srv.wait(60)
+        time.sleep(1)
+        baseline = rss_mb(srv)
+        assert kernels(srv) == []
+
+        # A browser visit keeps its kernel while the page is open, idle or not, and frees it on leaving.
+        with playwright.sync_playwright() as p:
+            browser, page, errors, _ = _page(p)
+            sockets: list[str] = []
+            page.on("websocket", lambda ws: sockets.append(ws.url))
+            page.goto(srv.url, wait_until="commit", timeout=120_000)
+            page.wait_for_selector(".adash-rank", timeout=120_000)
+            kernel_id = next(u for u in sockets if "/api/kernels/" in u).split("/api/kernels/")[1].split("/")[0]
+            time.sleep(8)  # longer than cull_idle: a kernel with its page open is not culled
+            assert len(kernels(srv)) == 1
+            # Used again (its idle time starts over, so the culler cannot be what frees it next), then left.
+            page.locator(".widget-dropdown select").last.select_option(label="淮安市人民政府")
+            page.wait_for_selector("h3:has-text('淮安市人民政府')", timeout=30_000)
+            page.goto("about:blank")
+            wait_for_kernels(srv, 0, 30)
+            browser.close()
+        text = log.read_text(encoding="utf-8", errors="replace")
+        # Shut down on the page's beacon, before the culler (which may still race it) saw it idle.
+        shutdown = text.index(f"Kernel shutdown: {kernel_id}")
+        culled = re.search(rf"Culling .*{kernel_id}", text)
+        assert culled is None or culled.start() > shutdown, text[shutdown - 200 :]
+        assert _real(errors) == []
+
+        # Four visitors at once who vanish without a word: served one pair at a time, then culled.
+        with Peak(srv) as peak:
+            served, failed, _took = concurrent(srv, 4)
+        assert (served, failed) == (4, [])
+        assert 1 <= peak.value <= 2
+        wait_for_kernels(srv, 0, 60)
+        time.sleep(1)
+        assert "Culling" in log.read_text(encoding="utf-8", errors="replace")
+        # Memory back to where it started (each kernel alone is well over this margin).
+        assert rss_mb(srv) <= baseline + 60, (baseline, rss_mb(srv))
     finally:
         srv.stop()
 
@@ -610,3 +835,7 @@ def test_serve_uses_the_guard(monkeypatch):
     cmd = seen[0]
     assert "--Voila.kernel_websocket_connection_class=auditlib.voila_guard.WidgetOnlyConnection" in cmd
     assert "--show_tracebacks=False" in cmd and "--strip_sources=True" in cmd
+    # Offline template, kernels bounded and culled (their behaviour: test_kernels_are_freed_and_bounded).
+    assert "--template=auditlib" in cmd
+    assert "--VoilaConfiguration.multi_kernel_manager_class=auditlib.voila_kernels.BoundedKernelManager" in cmd
+    assert "--MappingKernelManager.cull_connected=False" in cmd

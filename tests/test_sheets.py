@@ -274,6 +274,23 @@ def test_a_failing_agency_is_reported_and_the_rest_go_on(tmp_path: Path, corpus)
     assert not (by[bad].directory / "audit_sheet.html").exists()
     assert by[good].ok and (by[good].directory / "findings.xlsx").exists()
 
+    # The failed agency alone again, now with the real notebook: its line is updated, the other kept.
+    from auditlib.index_page import read_manifest
+
+    kept = read_manifest(out)[good]
+    again = run_sheets(SAMPLES, out, jobs=1, agencies=[bad], progress=False)
+    assert [r.agency for r in again] == [bad] and again[0].ok
+    index = read_manifest(out)
+    assert set(index) == {bad, good}
+    assert index[good] == kept
+    assert index[bad].ok and index[bad].error is None
+    rs = next(rs for name, rs in groups.values() if name == bad)
+    assert index[bad].reports == len(rs) and index[bad].years == sorted({r.meta.year for r in rs})
+    mine = [f for f in corpus[1] if f.source in {r.source for r in rs}]
+    assert index[bad].findings == {s: sum(f.severity == s for f in mine) for s in ("error", "warning", "info")}
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert html.escape(bad) in page and html.escape(good) in page and "http://127.0.0.1:8866/" in page
+
 
 @pytest.mark.slow
 def test_cli_sheets(tmp_path: Path, corpus) -> None:
