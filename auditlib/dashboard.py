@@ -41,6 +41,7 @@ from auditlib.summary import (  # noqa: F401  (re-exported: the dashboard's data
 from auditlib.view import esc as _esc
 from auditlib.vocab import (
     REVIEW_STATUSES,
+    SERIOUS,
     SEVERITIES,
     SEVERITY,
     SEVERITY_ZH,
@@ -113,7 +114,7 @@ def overview(findings_df: pd.DataFrame, reports_df: pd.DataFrame) -> Overview:
     """
     sources = reports_df["source"]
     unreadable = ~reports_df["readable"].astype(bool)
-    serious = findings_df[findings_df["severity"].astype(str).isin(["error", "warning"])]
+    serious = findings_df[findings_df["severity"].astype(str).isin(SERIOUS)]
     flagged = sources.isin(set(serious["source"])) | unreadable
     n = len(sources)
     n_clean = int((~flagged).sum())
@@ -427,6 +428,8 @@ def fig_agency_table3(reports: Sequence[Report]):
 
 
 # ------------------------------------------------------------------ HTML
+# The errors and warnings of a table in their chart colours (auditlib.vocab).
+_SEVERITY_CSS = "".join(f".adash-sev-{s}{{color:{SEVERITY[s].colour};font-weight:600}}" for s in SERIOUS)
 TABLE_CSS = """
 <style>
 .adash-table{border-collapse:collapse;font-size:12px;margin:4px 0 12px 0}
@@ -435,7 +438,7 @@ TABLE_CSS = """
 .adash-table td.num{text-align:right;font-variant-numeric:tabular-nums}
 .adash-table td.na{color:#999;text-align:center}
 .adash-table td.flag{background:#ffd9d9;outline:2px solid #d62728}
-.adash-sev-error{color:#d62728;font-weight:600}.adash-sev-warning{color:#e07000;font-weight:600}
+""" + _SEVERITY_CSS + """
 .adash-ev{font-family:monospace;white-space:pre-wrap;background:#fafafa;border-left:3px solid #ccc;padding:2px 6px}
 .adash-kpi{display:inline-block;margin:0 18px 8px 0;padding:8px 14px;border:1px solid #ddd;border-radius:6px}
 .adash-kpi b{font-size:22px;display:block}

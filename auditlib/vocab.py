@@ -41,6 +41,8 @@ SEVERITY: dict[str, Severity] = {
     )
 }
 SEVERITIES: tuple[str, ...] = tuple(SEVERITY)
+# The severities that count against a report (a report with only info findings is clean).
+SERIOUS: tuple[str, ...] = ("error", "warning")
 
 STATUS: dict[str, Status] = {
     s.id: s
