@@ -306,11 +306,11 @@ class _Text:
         k = bisect_left(at, pos)
         return max(lo, at[k - 1] + 1) if k else lo
 
-    def clause_end(self, pos: int, stops: frozenset[str] = _CLAUSE_CHARS) -> int:
+    def clause_end(self, pos: int, stops: frozenset[str] = _CLAUSE_CHARS, reach: int = _CLAUSE_REACH) -> int:
         at = self._stops(stops)
         k = bisect_left(at, pos)
         end = at[k] if k < len(at) else len(self.t)
-        return min(end, pos + _CLAUSE_REACH)
+        return min(end, pos + reach)
 
 
 # ------------------------------------------------------------------ numbers
@@ -773,7 +773,9 @@ class _Reader:
             total = to_number(m["n"])
             if total is None or tp[max(0, m.start() - 1) : m.start()] in _APPROX_BEFORE:
                 continue
-            end = x.clause_end(m.end(), _PERIOD_CHARS)
+            # A list runs to the end of its sentence, which may be long (002 names 18 kinds of
+            # information): the sentence's reach, not a clause's, still bounds the work.
+            end = x.clause_end(m.end(), _PERIOD_CHARS, _SENTENCE_REACH)
             parts: list[Part] = []
             for seg in _SEGMENT.finditer(tp, m.end(), end):
                 s0, s1 = seg.start(), seg.end()
