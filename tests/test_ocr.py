@@ -19,6 +19,7 @@ from auditlib.ingest.docx import read_docx
 from auditlib.ingest.ocr import OcrText, available
 from auditlib.report import load, parse_document
 from tests.fixtures import make_docx
+from tests.scan_pictures import picture_documents
 from tests.scans import NARRATIVE, consistent_report, scanned_pdf
 
 pytestmark = pytest.mark.skipif(not available(), reason="OCR engine not installed (scripts/setup installs it)")
@@ -96,6 +97,53 @@ def test_mixed_document_reads_text_pages_as_text_and_scans_by_ocr(mixed, truth):
     assert [c for c in cells if c[3] is not None and c[3] != c[4]] == []
     assert sum(c[3] is not None for c in cells) >= 0.98 * len(cells)
     assert not [f for f in audit([mixed]) if f.rule.startswith(("T3_", "T4_"))]
+
+
+# ---------------------------------------------------------------- tables given as pictures
+
+
+@pytest.fixture(scope="module")
+def picture_docs(truth):
+    """表三 and 表四 pasted in as scanned pictures (200 dpi, JPEG) in a Word file, and that file
+    saved by LibreOffice as a PDF (text layer plus pictures) and as a web page."""
+    _needs_office()
+    return picture_documents(truth)
+
+
+def _read_as_one(report, truth) -> None:
+    # 表二 is a real table in every one of these: read exactly, in its place before the pictures.
+    assert report.tables["table2"].to_dict() == truth["table2"]
+    cells = list(_cells(report, truth))
+    assert [c for c in cells if c[3] is not None and c[3] != c[4]] == []
+    assert sum(c[3] is not None for c in cells) >= 0.98 * len(cells)
+    assert list(report.sections) == ["一", "二", "三", "四", "五", "六"]
+    assert report.meta.signed_on is not None and report.meta.signed_on.isoformat() == truth["signed_on"]
+    assert not [f for f in audit([report]) if f.rule.startswith(("T3_", "T4_", "TABLE_"))]
+
+
+def test_word_file_with_tables_as_pictures(picture_docs, truth):
+    report = load(picture_docs["docx"])
+    _read_as_one(report, truth)
+    raw = report.tables["table3"].raw[("granted", "total")]
+    assert isinstance(raw, OcrText) and raw.image.startswith("word/media/") and raw.page == 0
+    assert any("word/media/" in w and "OCR" in w for w in report.warnings)
+
+
+def test_pdf_with_text_layer_and_a_table_pasted_as_picture(picture_docs, truth):
+    report = load(picture_docs["pdf"])
+    _read_as_one(report, truth)
+    # 表四's picture stands on a page with running text: read as a picture of that page, in page points.
+    raw = report.tables["table4"].raw[("review", "total")]
+    assert isinstance(raw, OcrText) and raw.image == f"第{raw.page}页图片1"
+    x0, top, x1, bottom = raw.bbox
+    assert 0 < x0 < x1 < 595 and 0 < top < bottom < 842
+
+
+def test_web_page_with_tables_as_pictures_beside_it_or_inline(picture_docs, truth):
+    for kind in ("html", "html_data_uri"):
+        report = load(picture_docs[kind])
+        _read_as_one(report, truth)
+        assert any("OCR" in w for w in report.warnings), kind
 
 
 # ---------------------------------------------------------------- verification, without OCR
@@ -186,3 +234,4 @@ def test_reading_far_from_the_arithmetic_gets_no_suggestion(docx_doc, truth):
     assert all(report.value("table4", "review", c) is None for c in checks)
     assert all(report.value("table4", "litigation_direct", c) is not None for c in checks)
     assert not [f for f in audit([report]) if f.rule == "T4_TOTAL"]
+

@@ -17,9 +17,15 @@ from lxml import etree
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
 from auditlib.budget import MAX_TABLE_CELLS, MAX_UNPACKED_BYTES, MAX_UNPACKED_XML, limit_error, out_of_memory
+from auditlib.ingest.pictures import PictureReader
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+_V = "{urn:schemas-microsoft-com:vml}"
+_EMU_PER_PT = 12700
 _P, _TBL, _TR, _TC = f"{_W}p", f"{_W}tbl", f"{_W}tr", f"{_W}tc"
 _VAL = f"{_W}val"
 # Wrappers that hold body content without changing it (content controls,
@@ -76,7 +82,9 @@ def read_docx(data: bytes, source: str) -> Document:
         raise _corrupt(exc) from exc
 
     warnings: list[str] = []
-    blocks = _read_container(body, 0, warnings)
+    pictures = _Pictures(document.part)
+    blocks = _read_container(body, 0, warnings, pictures)
+    warnings.extend(pictures.reader.warnings())
     return Document(source=source, blocks=blocks, kind="docx", encoding=None, warnings=warnings)
 
 
@@ -124,7 +132,51 @@ def _children(element: etree._Element) -> Iterator[etree._Element]:
             yield child
 
 
-def _read_container(element: etree._Element, depth: int, warnings: list[str]) -> list[Block]:
+class _Pictures:
+    """The document's pictures, each read where it stands in the body (a table given as an image)."""
+
+    def __init__(self, part: object) -> None:
+        self.part = part
+        self.reader = PictureReader()
+
+    def blocks(self, p: etree._Element) -> list[Block]:
+        out: list[Block] = []
+        for rid, width in _picture_refs(p):
+            try:
+                image = self.part.related_parts[rid]  # type: ignore[attr-defined]
+                data, name = image.blob, str(image.partname).lstrip("/")
+            except (KeyError, AttributeError):
+                continue  # a picture linked to a file outside the package: nothing to read
+            out.extend(self.reader.blocks(data, name, width))
+        return out
+
+
+def _picture_refs(p: etree._Element) -> list[tuple[str, float | None]]:
+    """The relationship id and shown width (points) of each picture in a paragraph."""
+    out: list[tuple[str, float | None]] = []
+    for node in p.iter(f"{_W}drawing", f"{_W}pict"):
+        # Word keeps a legacy copy of a drawing in mc:Fallback: the same picture twice.
+        if any(a.tag == f"{_MC}Fallback" for a in node.iterancestors()):
+            continue
+        if node.tag == f"{_W}drawing":
+            blip = next(node.iter(f"{_A}blip"), None)
+            rid = None if blip is None else blip.get(f"{_R}embed")
+            extent = next(node.iter(f"{_WP}extent"), None)
+            try:
+                width = int(extent.get("cx", "0")) / _EMU_PER_PT if extent is not None else None
+            except ValueError:
+                width = None
+        else:
+            data = next(node.iter(f"{_V}imagedata"), None)
+            rid, width = (None if data is None else data.get(f"{_R}id")), None
+        if rid:
+            out.append((rid, width))
+    return out
+
+
+def _read_container(
+    element: etree._Element, depth: int, warnings: list[str], pictures: _Pictures | None = None
+) -> list[Block]:
     blocks: list[Block] = []
     for child in _children(element):
         if child.tag == _P:
@@ -135,9 +187,11 @@ def _read_container(element: etree._Element, depth: int, warnings: list[str]) ->
                     blocks.append(Paragraph(line))
             for box in boxes:
                 if depth < _MAX_TABLE_DEPTH:
-                    blocks.extend(_read_container(box, depth + 1, warnings))
+                    blocks.extend(_read_container(box, depth + 1, warnings, pictures))
+            if pictures is not None:
+                blocks.extend(pictures.blocks(child))
         elif child.tag == _TBL:
-            blocks.extend(_read_table(child, depth, warnings))
+            blocks.extend(_read_table(child, depth, warnings, pictures))
         elif child.tag == f"{_W}altChunk":
             warnings.append("文档中嵌入的外部内容（altChunk）未读取 (embedded altChunk content skipped)")
     return blocks
@@ -200,7 +254,9 @@ def _is_layout_table(tbl: etree._Element) -> bool:
     return all(sum(1 for _ in _cells(tr)) <= 1 for tr in _rows(tbl))
 
 
-def _read_table(tbl: etree._Element, depth: int, warnings: list[str]) -> list[Block]:
+def _read_table(
+    tbl: etree._Element, depth: int, warnings: list[str], pictures: _Pictures | None = None
+) -> list[Block]:
     if depth >= _MAX_TABLE_DEPTH:
         # Not itertext(): python-docx's element classes make it repeat run text.
         text = "".join(t.text or "" for t in tbl.iter(f"{_W}t")).strip()
@@ -209,7 +265,7 @@ def _read_table(tbl: etree._Element, depth: int, warnings: list[str]) -> list[Bl
         blocks: list[Block] = []
         for tr in _rows(tbl):
             for tc in _cells(tr):
-                blocks.extend(_read_container(tc, depth + 1, warnings))
+                blocks.extend(_read_container(tc, depth + 1, warnings, pictures))
         return blocks
 
     grid: list[list[str | None]] = []

@@ -41,19 +41,36 @@ class OcrText(str):
     page: int
     bbox: tuple[float, float, float, float]
     seen: str  # what the recogniser returned, when the text stands in for it (see _unreadable)
+    image: str  # the picture it was read from, in a document that is not all scans ("" on a scanned page)
+    chars: tuple[float, ...]  # the recogniser's confidence in each character of the text (empty: not known)
+    crop: bytes  # the cell as read, a small grey PNG (numbers only; empty for labels)
 
     def __new__(
-        cls, text: str, conf: float, page: int, bbox: tuple[float, float, float, float], seen: str | None = None
+        cls,
+        text: str,
+        conf: float,
+        page: int,
+        bbox: tuple[float, float, float, float],
+        seen: str | None = None,
+        image: str = "",
+        chars: tuple[float, ...] = (),
+        crop: bytes = b"",
     ) -> OcrText:
         obj = super().__new__(cls, text)
         obj.conf = conf
         obj.page = page
         obj.bbox = bbox
         obj.seen = text if seen is None else seen
+        obj.image = image
+        obj.chars = chars if len(chars) == len(text) else ()
+        obj.crop = crop
         return obj
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (OcrText, (str(self), self.conf, self.page, self.bbox, self.seen))
+        return (
+            OcrText,
+            (str(self), self.conf, self.page, self.bbox, self.seen, self.image, self.chars, self.crop),
+        )
 
 
 @dataclass
@@ -115,16 +132,44 @@ def _engine() -> Any:
 
 def recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     """Text and confidence of each single-line crop (grey or colour), in one batched pass."""
+    return [(t, s) for t, s, _ in recognise_chars(crops)]
+
+
+Reading = tuple[str, float, tuple[float, ...]]  # text, mean confidence, confidence of each character
+
+
+def recognise_chars(crops: list[np.ndarray]) -> list[Reading]:
+    """As :func:`recognise`, with the confidence of each character where the recogniser gives it.
+
+    rapidocr's CTC decoder keeps each kept character's probability and returns the list
+    with ``return_word_box=True`` (the fifth item of the word info); older releases
+    without the option give the text's mean only.
+    """
     import cv2
 
     if not crops:
         return []
     bgr = [cv2.cvtColor(c, cv2.COLOR_GRAY2BGR) if c.ndim == 2 else c for c in crops]
-    results, _ = _engine().text_rec(bgr)
-    return [(str(t), float(s)) for t, s in results]
+    try:
+        results, _ = _engine().text_rec(bgr, return_word_box=True)
+    except TypeError:
+        results, _ = _engine().text_rec(bgr)
+    out: list[Reading] = []
+    for res in results:
+        text, score = str(res[0]), float(res[1])
+        chars: tuple[float, ...] = ()
+        if len(res) > 2 and len(res[2]) > 4 and len(res[2][4]) == len(text):
+            chars = tuple(round(float(c), 3) for c in res[2][4])
+        out.append((text, score, chars))
+    return out
 
 
 # ------------------------------------------------------------------ page
+
+
+def has_table(rgb: np.ndarray, dpi: int = DPI) -> bool:
+    """Whether the image holds a ruled table: the cheap look that decides if OCR is worth it."""
+    return bool(_table_outlines(_ink_channel(rgb), dpi))
 
 
 def read_page(rgb: np.ndarray, number: int, dpi: int = DPI) -> OcrPage:
@@ -260,7 +305,7 @@ def _read_table(grey: np.ndarray, quad: np.ndarray, number: int, scale: float, d
                 owners.append(k)
         for k, parts in _read_cells(crops, owners).items():
             if not _unreadable(_tidy_number(_joined(parts))):
-                texts[k] = [(f"{_joined(texts[k])}", 0.0), *parts]
+                texts[k] = [(f"{_joined(texts[k])}", 0.0, ()), *parts]
     nrows = max(c.r1 for c in cells)
     ncols = max(c.c1 for c in cells)
     grid: list[list[str | None]] = [[""] * ncols for _ in range(nrows)]
@@ -274,25 +319,56 @@ def _read_table(grey: np.ndarray, quad: np.ndarray, number: int, scale: float, d
             seen = f"{parts[0][0]}（复读：{_joined(parts[1:])}）"
             parts = parts[1:]
         text = _tidy_number(_joined(parts))
-        conf = min((s for _, s in parts), default=1.0)
+        conf = min((s for _, s, _ in parts), default=1.0)
+        crop = b""
         if _unreadable(text):
             text = UNREADABLE
-        grid[cell.r0][cell.c0] = OcrText(text, conf, number, _page_box(back, cell, scale), seen)
+        if text == UNREADABLE or text.replace(".", "", 1).isdigit():
+            crop = _cell_png(flat, cell)
+        chars = _number_chars(parts, text)
+        grid[cell.r0][cell.c0] = OcrText(text, conf, number, _page_box(back, cell, scale), seen, "", chars, crop)
     ys = [_page_box(back, c, scale) for c in cells]
     return OcrTable(grid, min(b[1] for b in ys), max(b[3] for b in ys))
 
 
-def _read_cells(crops: list[np.ndarray], owners: list[int]) -> dict[int, list[tuple[str, float]]]:
-    texts: dict[int, list[tuple[str, float]]] = {}
-    for k, (text, score) in zip(owners, recognise(crops), strict=True):
+def _read_cells(crops: list[np.ndarray], owners: list[int]) -> dict[int, list[Reading]]:
+    texts: dict[int, list[Reading]] = {}
+    for k, reading in zip(owners, recognise_chars(crops), strict=True):
         # A speck taken for a line of text reads as nothing: it says nothing about the cell.
-        if text.strip():
-            texts.setdefault(k, []).append((text, score))
+        if reading[0].strip():
+            texts.setdefault(k, []).append(reading)
     return texts
 
 
-def _joined(parts: list[tuple[str, float]]) -> str:
-    return "".join(t for t, _ in parts)
+def _joined(parts: list[Reading]) -> str:
+    return "".join(p[0] for p in parts)
+
+
+def _number_chars(parts: list[Reading], text: str) -> tuple[float, ...]:
+    """The confidence of each character of ``text``, the number :func:`_tidy_number` made of the parts."""
+    joined = _joined(parts)
+    chars = tuple(c for p in parts for c in p[2])
+    if len(chars) != len(joined) or _tidy_number(joined) != text:
+        return ()
+    start = len(joined) - len(joined.lstrip(_EDGE_SPECKS))
+    return chars[start : start + len(text)] if joined[start : start + len(text)].translate(_LOOKALIKE) == text else ()
+
+
+# A cell's picture for the finding: tall enough to read the digits, small enough to carry in JSON.
+_CROP_HEIGHT = 32
+
+
+def _cell_png(flat: np.ndarray, cell: _Cell) -> bytes:
+    import cv2
+
+    box = flat[cell.y0 : cell.y1, cell.x0 : cell.x1]
+    if box.size == 0:
+        return b""
+    h, w = box.shape[:2]
+    if h > _CROP_HEIGHT:
+        box = cv2.resize(box, (max(1, round(w * _CROP_HEIGHT / h)), _CROP_HEIGHT), interpolation=cv2.INTER_AREA)
+    ok, png = cv2.imencode(".png", box, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    return png.tobytes() if ok else b""
 
 
 # Specks the recogniser reads next to a number (a seal's remnant, a line's stub), and
@@ -450,6 +526,24 @@ def _read_text(rgb: np.ndarray, page: OcrPage, scale: float) -> None:
         else:
             page.dropped_lines += 1
     page.lines.sort(key=lambda ln: (round(ln.top / 4), ln.x0))
+
+
+def render_region(data: bytes, number: int, bbox: tuple[float, float, float, float], dpi: int = DPI) -> np.ndarray:
+    """A rectangle (x0, top, x1, bottom in PDF points) of one page (1-based) as an RGB array."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(data)
+    try:
+        page = doc[number - 1]
+        try:
+            w, h = page.get_size()
+            x0, top, x1, bottom = bbox
+            crop = (max(0.0, x0), max(0.0, h - bottom), max(0.0, w - x1), max(0.0, top))
+            return np.asarray(page.render(scale=dpi / 72, crop=crop).to_pil().convert("RGB"))
+        finally:
+            page.close()
+    finally:
+        doc.close()
 
 
 def render_pages(data: bytes, numbers: list[int], dpi: int = DPI) -> list[tuple[int, np.ndarray]]:

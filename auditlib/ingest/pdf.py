@@ -94,6 +94,7 @@ class _Page:
     height: float
     lines: list[_Line] = field(default_factory=list)
     tables: list[_TableItem] = field(default_factory=list)
+    pictures: list[tuple[float, float, float, float]] = field(default_factory=list)  # images on a text page
 
 
 def read_pdf(data: bytes, source: str) -> Document:
@@ -101,6 +102,7 @@ def read_pdf(data: bytes, source: str) -> Document:
     warnings: list[str] = []
     pages = _extract_pages(data, warnings)
     _read_scanned(data, pages, warnings)
+    _read_pictures(data, pages, warnings)
     if not any(p.lines or p.tables for p in pages):
         raise IngestError(
             "PDF_NO_TEXT",
@@ -187,15 +189,39 @@ def _ocr_pages(ocr: Any, data: bytes, by_number: dict[int, _Page]) -> int:
     """Read the scanned pages by OCR into their lines and tables; how many lines were dropped."""
     dropped = 0
     for number, image in ocr.render_pages(data, list(by_number)):
-        page, read = by_number[number], ocr.read_page(image, number)
+        read = ocr.read_page(image, number)
         dropped += read.dropped_lines
-        for ln in read.lines:
-            text = _clean(ln.text)
-            if text:
-                size = ln.bottom - ln.top
-                page.lines.append(_Line(text, ln.x0, ln.x1, ln.top, ln.bottom, size, number, page.width, -1))
-        page.tables = [_TableItem(t.rows, t.top, t.bottom, number, found_by="ocr") for t in read.tables]
+        _add_read(by_number[number], read)
     return dropped
+
+
+def _add_read(page: _Page, read: Any) -> None:
+    """What OCR read on (part of) a page, as the page's lines and tables."""
+    for ln in read.lines:
+        text = _clean(ln.text)
+        if text:
+            size = ln.bottom - ln.top
+            page.lines.append(_Line(text, ln.x0, ln.x1, ln.top, ln.bottom, size, page.number, page.width, -1))
+    page.tables.extend(_TableItem(t.rows, t.top, t.bottom, page.number, found_by="ocr") for t in read.tables)
+
+
+def _read_pictures(data: bytes, pages: list[_Page], warnings: list[str]) -> None:
+    """Pictures on text pages that hold a ruled table (a table pasted in as an image), read by OCR in place."""
+    from auditlib.ingest import ocr
+    from auditlib.ingest.pictures import PictureReader
+
+    reader = PictureReader()
+    for page in pages:
+        for k, box in enumerate(page.pictures, start=1):
+            name = f"第{page.number}页图片{k}"
+            if not ocr.available():
+                reader.unread.append(name)
+                continue
+            rgb = ocr.render_region(data, page.number, box)
+            read = reader.page(rgb, name, box[2] - box[0], page=page.number, origin=(box[0], box[1]))
+            if read is not None:
+                _add_read(page, read)
+    warnings.extend(reader.warnings())
 
 
 def _open_error(exc: BaseException) -> IngestError:
@@ -247,6 +273,31 @@ def _extract_page(page: Any, region_ids: Iterator[int]) -> _Page:
     for bbox, rows in real:
         out.tables.append(_TableItem(rows, bbox[1], bbox[3], out.number))
     _take_word_tables(out, loose)
+    out.pictures = _pictures(page, deduped.chars)
+    return out
+
+
+# A picture narrower than this share of the page, or lower than this (points), holds no table of the format.
+_PICTURE_MIN_WIDTH = 0.3
+_PICTURE_MIN_HEIGHT = 60.0
+# A picture under more characters than this is a scan behind its own OCR text layer: the text is read.
+_PICTURE_MAX_CHARS = 10
+
+
+def _pictures(page: Any, chars: list[dict[str, Any]]) -> list[tuple[float, float, float, float]]:
+    out: list[tuple[float, float, float, float]] = []
+    for im in page.images:
+        box = (
+            max(0.0, float(im["x0"])),
+            max(0.0, float(im["top"])),
+            min(float(page.width), float(im["x1"])),
+            min(float(page.height), float(im["bottom"])),
+        )
+        if box[2] - box[0] < _PICTURE_MIN_WIDTH * float(page.width) or box[3] - box[1] < _PICTURE_MIN_HEIGHT:
+            continue
+        if sum(1 for c in chars if _centre_in(c, box)) > _PICTURE_MAX_CHARS:
+            continue
+        out.append(box)
     return out
 
 
