@@ -23,7 +23,7 @@ import pandas as pd
 
 from auditlib.clock import beijing_text
 from auditlib.review import ReviewStore, reviewer_name, set_reviewer_name
-from auditlib.view import SEVERITY_CSS, esc, narrative_excerpt, styled_table
+from auditlib.view import SEVERITY_CSS, esc, narrative_excerpt, ocr_cell_images, styled_table
 from auditlib.vocab import DECISIONS, REVIEW_STATUSES, SEVERITIES, STATUS, STATUS_ZH, rule_label, severity_zh, status_zh
 
 FILTERS = ("agency", "year", "rule", "severity", "status")
@@ -316,6 +316,8 @@ class Stepper:
         if report is not None and isinstance(table, str) and table in getattr(report, "tables", {}):
             one = self._view.iloc[[self.position]]
             parts.append(styled_table(report, table, one, uuid=f"st{cur['id']}").to_html())
+            if cur.get("rule") == "OCR_UNVERIFIED":
+                parts.append(ocr_cell_images(report, [(table, str(cur.get("row")), str(cur.get("column")))]))
         parts.append(self._page_html(cur))
         evidence = cur.get("evidence")
         evidence = evidence if isinstance(evidence, str) else ""

@@ -52,6 +52,14 @@ class OcrCheck:
     bbox: tuple[float, float, float, float]
     broken: tuple[str, ...]  # identities it is in that fail with it
     suggestion: Number | None = None  # one digit changed, every identity holds
+    image: str = ""  # the picture it was read from, in a document that is not all scans
+    chars: tuple[float, ...] = ()  # the recogniser's confidence in each character read
+    crop: bytes = b""  # the cell as read (PNG)
+
+    @property
+    def doubt(self) -> int | None:
+        """The position (0-based) of the character the recogniser was least sure of, when it said."""
+        return min(range(len(self.chars)), key=self.chars.__getitem__) if self.chars else None
 
 
 def identities(tables: dict[str, ParsedTable], fmt: str | None) -> list[Identity]:
@@ -137,6 +145,9 @@ def verify(tables: dict[str, ParsedTable], fmt: str | None) -> list[OcrCheck]:
                 raw.bbox,
                 tuple(i.name for i in mine if holds[i] is False),
                 suggestion,
+                raw.image,
+                raw.chars,
+                raw.crop,
             )
         )
     return checks
@@ -169,4 +180,10 @@ def _one_digit_fix(k: Key, raw: OcrText, mine: list[Identity], value, confirmed:
     new = str(target)
     if len(new) != len(digits) or sum(a != b for a, b in zip(new, digits, strict=True)) != 1:
         return None
+    # Where the recogniser scored each character, the digit to change must be the one it
+    # was least sure of: a confident digit that the sums disagree with is no one-digit slip.
+    if len(raw.chars) == len(digits):
+        changed = next(i for i, (a, b) in enumerate(zip(new, digits, strict=True)) if a != b)
+        if raw.chars[changed] > min(raw.chars):
+            return None
     return target

@@ -354,3 +354,29 @@ def styled_findings(findings: pd.DataFrame) -> Any:
             ]
         )
     )
+
+
+def ocr_cell_images(report: Report, cells: Iterable[tuple[str, str, str]] | None = None) -> str:
+    """The cells OCR read and the table's arithmetic did not confirm, each as the picture read.
+
+    ``cells`` (table, row, column) picks some; by default every unconfirmed cell of the
+    report. Empty when there is none to show (a report read from text).
+    """
+    import base64
+
+    wanted = None if cells is None else set(cells)
+    items = []
+    for check in getattr(report, "ocr_checks", ()):
+        if not check.crop or (wanted is not None and (check.table, check.row, check.column) not in wanted):
+            continue
+        src = "data:image/png;base64," + base64.b64encode(check.crop).decode("ascii")
+        label = report.tables[check.table].labels.get(check.row) or check.row
+        items.append(
+            "<figure style='display: inline-block; margin: 2px 10px 2px 0; text-align: center'>"
+            f"<img src='{src}' alt='{esc(check.read)}' style='height: 32px; border: 1px solid #999'>"
+            f"<figcaption style='font-size: 12px'>{esc(TABLES[check.table])} {esc(label)}：识别为“{esc(check.read)}”"
+            f"（{check.confidence:.2f}）</figcaption></figure>"
+        )
+    if not items:
+        return ""
+    return "<div class='auditlib-ocr-cells'><h5 style='margin: 8px 0 2px'>扫描所见</h5>" + "".join(items) + "</div>"

@@ -13,6 +13,7 @@ import shutil
 
 import pytest
 
+from auditlib import view
 from auditlib.audit import audit
 from auditlib.blocks import Table
 from auditlib.ingest.docx import read_docx
@@ -87,6 +88,11 @@ def test_table2_has_no_identity_so_stays_null_with_findings(sealed):
     assert out["page"] == 1 and len(out["bbox"]) == 4 and out["bbox"][0] < out["bbox"][2]
     assert "识别为" in f.message and "置信度" in f.message
     json.dumps(out, ensure_ascii=False)
+    # Each finding carries the cell as read, small, and the recogniser's confidence in each digit.
+    assert all(g.extra["cell_image"].startswith("data:image/png;base64,") for g in found)
+    assert max(len(g.extra["cell_image"]) for g in found) < 4000
+    numeric = [g for g in found if g.extra["read"].isdigit()]
+    assert numeric and all(len(g.extra["char_confidence"]) == len(g.extra["read"]) for g in numeric)
 
 
 def test_mixed_document_reads_text_pages_as_text_and_scans_by_ocr(mixed, truth):
@@ -235,3 +241,34 @@ def test_reading_far_from_the_arithmetic_gets_no_suggestion(docx_doc, truth):
     assert all(report.value("table4", "litigation_direct", c) is not None for c in checks)
     assert not [f for f in audit([report]) if f.rule == "T4_TOTAL"]
 
+
+def test_suggestion_only_where_the_recogniser_doubted_and_the_cell_picture_travels(docx_doc, truth):
+    """With a confidence per character, the one-digit hint must change the digit read least surely;
+    the finding carries the cell's picture (a data: URI) and the sheet/stepper view shows it."""
+    true_total = truth["table3"]["granted"]["total"]
+    text = str(true_total)
+    assert len(text) >= 2
+    misread = text[:-1] + str((int(text[-1]) + 3) % 10)
+    t, i, j = _position(docx_doc, 1, text, "予以公开")
+    png = b"\x89PNG\r\n\x1a\nfake-but-opaque-bytes"
+
+    def findings_with(chars):
+        doc = _as_ocr(docx_doc)
+        cell = OcrText(misread, 0.8, 2, (1.0, 2.0, 3.0, 4.0), chars=chars, crop=png)
+        [b for b in doc.blocks if isinstance(b, Table)][t].rows[i][j] = cell
+        report = parse_document(doc)
+        assert report.value("table3", "granted", "total") is None
+        [f] = [f for f in audit([report]) if f.rule == "OCR_UNVERIFIED" and f.row == "granted" and f.column == "total"]
+        return report, f
+
+    doubt_last = tuple([0.99] * (len(text) - 1) + [0.41])
+    report, f = findings_with(doubt_last)
+    assert f"改为“{true_total}”" in f.message and f"第{len(text)}位" in f.message and "0.41" in f.message
+    assert f.extra["char_confidence"] == list(doubt_last)
+    assert f.extra["cell_image"].startswith("data:image/png;base64,")
+    shown = view.ocr_cell_images(report, [("table3", "granted", "total")])
+    assert "<img src='data:image/png;base64," in shown and f"识别为“{misread}”" in shown
+
+    # The recogniser was sure of the last digit and doubted the first: no one-digit slip to suggest.
+    _, f = findings_with(tuple([0.41] + [0.99] * (len(text) - 1)))
+    assert "改为" not in f.message and f.extra["suggestion"] is None

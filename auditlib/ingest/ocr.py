@@ -324,7 +324,7 @@ def _read_table(grey: np.ndarray, quad: np.ndarray, number: int, scale: float, d
         if _unreadable(text):
             text = UNREADABLE
         if text == UNREADABLE or text.replace(".", "", 1).isdigit():
-            crop = _cell_png(flat, cell)
+            crop = _cell_png(flat, ink, lines, cell)
         chars = _number_chars(parts, text)
         grid[cell.r0][cell.c0] = OcrText(text, conf, number, _page_box(back, cell, scale), seen, "", chars, crop)
     ys = [_page_box(back, c, scale) for c in cells]
@@ -358,15 +358,22 @@ def _number_chars(parts: list[Reading], text: str) -> tuple[float, ...]:
 _CROP_HEIGHT = 32
 
 
-def _cell_png(flat: np.ndarray, cell: _Cell) -> bytes:
+def _cell_png(flat: np.ndarray, ink: np.ndarray, lines: np.ndarray, cell: _Cell) -> bytes:
+    """The cell as read: cut to its ink (a wide cell is mostly paper), 16 grey levels, PNG."""
     import cv2
 
     box = flat[cell.y0 : cell.y1, cell.x0 : cell.x1]
     if box.size == 0:
         return b""
+    marks = (ink[cell.y0 : cell.y1, cell.x0 : cell.x1] > 0) & (lines[cell.y0 : cell.y1, cell.x0 : cell.x1] == 0)
+    cols = np.flatnonzero(marks.any(axis=0))
+    if len(cols):
+        pad = 8
+        box = box[:, max(0, cols[0] - pad) : cols[-1] + 1 + pad]
     h, w = box.shape[:2]
     if h > _CROP_HEIGHT:
         box = cv2.resize(box, (max(1, round(w * _CROP_HEIGHT / h)), _CROP_HEIGHT), interpolation=cv2.INTER_AREA)
+    box = (box // 16) * 17  # 16 levels: the digits stay clear, JPEG noise stops costing bytes
     ok, png = cv2.imencode(".png", box, [cv2.IMWRITE_PNG_COMPRESSION, 9])
     return png.tobytes() if ok else b""
 
