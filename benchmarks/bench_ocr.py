@@ -6,7 +6,10 @@ The scans are made from the Word template with known numbers (tests/scans.py): r
 150–220 dpi, skewed up to 2°, blurred, JPEG-compressed, a red seal over a table, a phone
 photo's perspective. Usage:
 
-    python benchmarks/bench_ocr.py [--seeds 1 2] [--variants clean seal ...] [--no-engines]
+    python benchmarks/bench_ocr.py [--seeds 1 2] [--variants clean seal ...] [--no-engines] [--no-pictures]
+
+Tables given as pictures inside a Word file, a web page and a PDF with a text layer
+(tests/scan_pictures.py) are timed per picture read, in CPU seconds as well as wall.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import numpy as np
 from auditlib.ingest import ocr
 from auditlib.ingest.ocr import OcrText
 from auditlib.report import load
+from tests.scan_pictures import picture_documents
 from tests.scans import VARIANTS, consistent_report, scanned_pdf
 
 CHECKED = ("table3", "table4")  # the tables whose arithmetic can confirm a number
@@ -82,6 +86,49 @@ def pipeline(seeds: list[int], variants: list[str]) -> None:
         f"wrong values: {total['wrong']} (target 0)\n"
         f"seconds per scanned page: {total['secs'] / pages:.1f} wall, {total['cpu'] / pages:.1f} CPU "
         f"(goal ≤ 5; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
+
+
+def pictures(seeds: list[int]) -> None:
+    """Documents whose 表三 and 表四 are pictures: cells, wrong values, and pictures read per second.
+
+    A picture is one table image read by OCR (a page's worth of work or less). CPU seconds count
+    this process's threads only, so the pictures per CPU second hold on a busy machine too.
+    """
+    print(
+        f"\n{'document (tables as pictures)':<34}{'pictures':>9}{'wall s':>8}{'CPU s':>7}{'pict/CPU s':>11}"
+        f"{'表三四 filled':>14}{'wrong':>7}"
+    )
+    total = {"pictures": 0, "secs": 0.0, "cpu": 0.0, "cells": 0, "filled": 0, "wrong": 0}
+    for seed in seeds:
+        truth = consistent_report(seed)
+        for kind, path in picture_documents(truth).items():
+            t, c = time.perf_counter(), time.process_time()
+            report = load(path)
+            secs, cpu = time.perf_counter() - t, time.process_time() - c
+            read = {
+                (raw.page, raw.image)
+                for pt in report.tables.values()
+                for raw in pt.raw.values()
+                if isinstance(raw, OcrText)
+            }
+            s = score(report, truth)
+            for k in ("cells", "filled", "wrong"):
+                total[k] += s[k]
+            total["pictures"] += len(read)
+            total["secs"] += secs
+            total["cpu"] += cpu
+            name = f"seed {seed} {kind}"
+            filled = f"{s['filled']}/{s['cells']}"
+            print(
+                f"{name:<34}{len(read):>9}{secs:>8.1f}{cpu:>7.1f}{len(read) / cpu:>11.2f}{filled:>14}{s['wrong']:>7}"
+            )
+    n = max(1, total["pictures"])
+    print(
+        f"\ntables as pictures: {total['filled']}/{total['cells']} cells filled and verified, "
+        f"wrong values: {total['wrong']}; {n / max(total['cpu'], 1e-9):.2f} pictures per CPU second "
+        f"({total['cpu'] / n:.1f} CPU s, {total['secs'] / n:.1f} wall s per picture; whole documents, "
+        f"parsing included; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
 
 
@@ -212,8 +259,9 @@ def narrative(seed: int, variants: list[str]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    ap.add_argument("--variants", nargs="*", default=list(VARIANTS), help="scans to time (none: skip the scans)")
     ap.add_argument("--no-engines", action="store_true", help="skip the engine and running-text comparisons")
+    ap.add_argument("--no-pictures", action="store_true", help="skip the documents with tables as pictures")
     args = ap.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; load {os.getloadavg()[0]:.1f}")
     if not args.no_engines:
@@ -221,7 +269,10 @@ def main() -> None:
             engines(args.seeds[0], variant)
         narrative(args.seeds[0], ["clean", "skew_blur_jpeg", "seal", "photo"])
         print()
-    pipeline(args.seeds, args.variants)
+    if args.variants:
+        pipeline(args.seeds, args.variants)
+    if not args.no_pictures:
+        pictures(args.seeds)
 
 
 if __name__ == "__main__":
