@@ -143,6 +143,12 @@ def current() -> WarmKernel | None:
     return getattr(_local, "kernel", None)
 
 
+def stats() -> list[dict[str, int]]:
+    """Every warm kernel of this process: its process id and how many notebooks it has run."""
+    with _lock:
+        return [{"pid": int(k.km.provisioner.pid or 0), "uses": k.uses} for k in _all if k.alive()]
+
+
 def last_notebook() -> Any:
     """The notebook this thread ran last, with its outputs so far (kept for a failure's record)."""
     return getattr(_local, "nb", None)
@@ -195,7 +201,6 @@ class WarmEngine(NBClientEngine):
             client = PapermillNotebookClient(
                 nb_man,
                 km=k.km,
-                kc=kc,
                 timeout=execution_timeout,
                 startup_timeout=start_timeout,
                 kernel_name=kernel_name,
@@ -205,6 +210,7 @@ class WarmEngine(NBClientEngine):
                 stderr_file=stderr_file,
                 **kwargs,
             )
+            client.kc = kc  # not a constructor argument: set, or nbclient opens a client of its own
             nb = client.execute(cleanup_kc=False)
             # A cell that raised leaves the kernel as it was then: start clean next time.
             ok = nb_man.nb.metadata.get("papermill", {}).get("exception") is not True and not any(
