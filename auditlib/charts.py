@@ -224,16 +224,39 @@ def peer_chart(
 
 
 # ================================================================= rendering
-def setup_plotly() -> str:
-    """Make figures show both in JupyterLab and in the static HTML, with no internet.
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+# The parts of plotly's default look these charts use. The whole template (7 KB of
+# defaults for every kind of trace) would otherwise travel inside every figure.
+_TEMPLATE_LAYOUT = ("colorway", "font", "paper_bgcolor", "plot_bgcolor", "xaxis", "yaxis", "hoverlabel", "hovermode",
+                    "title", "annotationdefaults", "shapedefaults")
 
-    Plotly's ``notebook`` renderer embeds plotly.js (4.6 MB) into every
-    notebook, and every figure pulls MathJax from a CDN, which stalls an
-    offline page. This renderer embeds neither: the page loads the outputs
-    folder's one ``plotly.min.js`` (:func:`write_plotlyjs`), and the plotly
-    mime type it also carries is drawn by JupyterLab itself (an executed
-    notebook is untrusted there, so its scripts would not run anyway).
+
+def figure_html(fig_json: dict) -> str:
+    """A figure's ``<div>`` and the script that draws it; plotly.js itself comes from the page."""
+    from plotly.io import to_html
+
+    return to_html(
+        fig_json,
+        include_plotlyjs=False,
+        include_mathjax=False,
+        full_html=False,
+        default_width="100%",
+        default_height=525,
+        validate=False,
+    )
+
+
+def setup_plotly() -> str:
+    """Make figures show in JupyterLab and, once exported, in the static HTML, with no internet.
+
+    A figure is kept once, as the plotly mime type that JupyterLab draws itself
+    (an executed notebook is untrusted there, so scripts in it would not run
+    anyway); the page's ``<div>`` is made from it at export (:func:`figure_html`).
+    Plotly's ``notebook`` renderer instead embedded plotly.js (4.6 MB) in every
+    notebook and the figure twice, and pulled MathJax from a CDN, which stalls
+    an offline page.
     """
+    import plotly.graph_objects as go
     import plotly.io as pio
 
     name = "auditlib"
@@ -241,28 +264,19 @@ def setup_plotly() -> str:
         from plotly.io._base_renderers import MimetypeRenderer
 
         class OfflineRenderer(MimetypeRenderer):  # type: ignore[misc]
-            def __init__(self) -> None:
-                self.config = {}
-
             def to_mimebundle(self, fig_dict: dict) -> dict:
-                from plotly.io import to_html, to_json
+                from plotly.io import to_json
 
-                body = to_html(
-                    fig_dict,
-                    config=self.config,
-                    include_plotlyjs=False,
-                    include_mathjax=False,
-                    full_html=False,
-                    default_width="100%",
-                    default_height=525,
-                    validate=False,
-                )
                 # Through plotly's own JSON encoder: figures may hold numpy arrays.
                 data = json.loads(to_json({k: fig_dict.get(k) for k in ("data", "layout")}, validate=False))
-                return {"text/html": body, "application/vnd.plotly.v1+json": data}
+                title = (data.get("layout", {}).get("title") or {}).get("text") or ""
+                return {PLOTLY_MIME: data, "text/plain": f"图表：{title}"}
 
         pio.renderers[name] = OfflineRenderer()
+        layout = pio.templates["plotly"].layout.to_plotly_json()
+        pio.templates[name] = go.layout.Template(layout={k: layout[k] for k in _TEMPLATE_LAYOUT if k in layout})
     pio.renderers.default = name
+    pio.templates.default = name
     return name
 
 

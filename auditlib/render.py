@@ -94,8 +94,21 @@ def _exporter(assets: str, template: str = _TEMPLATE) -> Any:
 
 def export_html(nb: Any, assets: str = "..") -> str:
     """The executed notebook as a static page: outputs only, its style sheet and plotly.js from ``assets``
-    (a relative folder: the outputs folder seen from the agency's)."""
-    body, _ = _exporter(assets).from_notebook_node(nb)
+    (a relative folder: the outputs folder seen from the agency's). ``nb`` is left as it is."""
+    from auditlib.charts import PLOTLY_MIME, figure_html
+
+    page = copy.copy(nb)
+    page.cells = []
+    for cell in nb.cells:
+        outputs = cell.get("outputs")
+        if outputs and any(PLOTLY_MIME in o.get("data", {}) and "text/html" not in o["data"] for o in outputs):
+            cell = copy.deepcopy(cell)
+            for o in cell.outputs:
+                data = o.get("data", {})
+                if PLOTLY_MIME in data and "text/html" not in data:
+                    data["text/html"] = figure_html(data[PLOTLY_MIME])
+        page.cells.append(cell)
+    body, _ = _exporter(assets).from_notebook_node(page)
     return body
 
 
@@ -126,6 +139,20 @@ def _template(path: str, mtime: float) -> Any:
     import nbformat
 
     return nbformat.read(path, as_version=4)
+
+
+def notebook_json(nb: Any) -> str:
+    """The notebook as nbformat would write it, but compact: no indentation, no strings split into lines.
+
+    Both are allowed by the format; nbformat's own layout made an HTML table's every
+    line a JSON string of its own, a third of the notebook's size.
+    """
+    import json
+
+    import nbformat
+
+    nbformat.validate(nb)
+    return json.dumps(nb, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
 
 
 def fingerprint_of(path: Path) -> str | None:
@@ -171,11 +198,10 @@ def render(task: Task) -> SheetResult:
         body = export_html(nb)
     except Exception as exc:
         return _failed(task, d, exc, t0)
-    import nbformat
 
     write_text_atomic(d / SHEET_HTML, body)
     with atomic_path(d / SHEET_NOTEBOOK, suffix=".tmp.ipynb") as tmp:
-        nbformat.write(nb, str(tmp))
+        tmp.write_text(notebook_json(nb), encoding="utf-8")
     for stale in (ERROR_FILE, FAILED_NOTEBOOK):
         with contextlib.suppress(FileNotFoundError):
             (d / stale).unlink()
@@ -184,7 +210,6 @@ def render(task: Task) -> SheetResult:
 
 
 def _failed(task: Task, d: Path, exc: BaseException, t0: float) -> SheetResult:
-    import nbformat
 
     from auditlib import kernels
 
@@ -200,5 +225,5 @@ def _failed(task: Task, d: Path, exc: BaseException, t0: float) -> SheetResult:
     failed = kernels.last_notebook()
     if failed is not None and ename:
         with contextlib.suppress(Exception), atomic_path(d / FAILED_NOTEBOOK, suffix=".tmp.ipynb") as tmp:
-            nbformat.write(failed, str(tmp))
+            tmp.write_text(notebook_json(failed), encoding="utf-8")
     return SheetResult(task.agency, d, False, time.perf_counter() - t0, msg)
