@@ -32,10 +32,12 @@ MAX_USES = 200
 START_ATTEMPTS = 3
 
 # Run silently before each notebook: a namespace as a new kernel has it, numbering from 1.
+# The folder first: the last notebook's may be gone (a cluster task's temporary folder), and
+# reset() asks for the working directory.
 _RESET = """\
+__import__("os").chdir({cwd!r})
 get_ipython().reset(new_session=False)
 get_ipython().execution_count = 1
-__import__("os").chdir({cwd!r})
 """
 
 
