@@ -2,8 +2,8 @@
 
 A kernel start with the sheet's imports costs about 2.5 s; at a province's 3,000+
 agencies that alone is hours. :class:`WarmEngine` is a papermill engine
-(``engine_name="auditlib-warm"``, also registered as a ``papermill.engine``
-entry point) that keeps its kernel between notebooks. Before each notebook the
+(registered with papermill as ``engine_name="auditlib-warm"`` when this module is
+imported) that keeps its kernel between notebooks. Before each notebook the
 kernel's namespace is reset to a fresh one (``InteractiveShell.reset``: every
 name the previous notebook defined is gone, its outputs and history too) and its
 working directory set, so one notebook's state never reaches the next; what
