@@ -151,6 +151,11 @@ def stats() -> list[dict[str, int]]:
         return [{"pid": int(k.km.provisioner.pid or 0), "uses": k.uses} for k in _all if k.alive()]
 
 
+def failure_log() -> str:
+    """The end of the kernel's own output when this thread's last notebook failed ("" otherwise)."""
+    return getattr(_local, "failed_log", "")
+
+
 def last_notebook() -> Any:
     """The notebook this thread ran last, with its outputs so far (kept for a failure's record)."""
     return getattr(_local, "nb", None)
@@ -194,6 +199,7 @@ class WarmEngine(NBClientEngine):
         kwargs.pop("timeout", None)
         kwargs.pop("startup_timeout", None)
         _local.nb = nb_man.nb
+        _local.failed_log = ""
         k = warm_kernel(kernel_name, start_timeout)
         ok = False
         kc = None

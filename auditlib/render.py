@@ -218,7 +218,7 @@ def _failed(task: Task, d: Path, exc: BaseException, t0: float) -> SheetResult:
     msg = f"{ename}: {evalue}" if ename else f"{type(exc).__name__}: {exc}"
     detail = msg
     if not ename:  # not an error in a cell: the kernel's own words may say why
-        detail += "\n\n--- kernel stderr ---\n" + getattr(kernels._local, "failed_log", "")
+        detail += "\n\n--- kernel stderr ---\n" + kernels.failure_log()
     with contextlib.suppress(OSError), atomic_path(d / ERROR_FILE) as etmp:
         etmp.write_text(detail + "\n", encoding="utf-8")
     # Keep the executed notebook with the error in it, under its own name.
