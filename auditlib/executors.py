@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -62,6 +64,15 @@ def get_executor(name: str, **options: Any) -> Executor:
     return factory(**options)
 
 
+def _worker_init() -> None:
+    from auditlib.budget import die_with_parent
+
+    # SIGTERM raised as SystemExit, not SIGKILL: papermill's kernel manager then
+    # shuts its kernel down on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    die_with_parent(signal.SIGTERM)
+
+
 def _died(task: Task, exc: BaseException) -> SheetResult:
     return SheetResult(task.agency, Path(task.directory), False, 0.0, f"{type(exc).__name__}: {exc}")
 
@@ -80,7 +91,9 @@ class LocalExecutor:
         workers = max(1, min(self.jobs or os.cpu_count() or 1, len(tasks) or 1))
         # spawn: a forked copy of this process (threads, open sockets) is no
         # place to start Jupyter kernels from.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init
+        ) as pool:
             futures = {pool.submit(render, t): t for t in tasks}
             for fut in as_completed(futures):
                 t = futures[fut]

@@ -69,7 +69,8 @@ def clean_stale(directory: Path, older_than: float = 6 * 3600) -> None:
 
 # ---------------------------------------------------------------- safe names
 _WIN_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
-_UNSAFE = re.compile(r'[/\\:*?"<>|]')
+# Braces too: papermill formats its paths with str.format, and a name is no format string.
+_UNSAFE = re.compile(r'[/\\:*?"<>|{}]')
 
 
 def safe_dirname(name: str, max_bytes: int = 120) -> str:

@@ -22,10 +22,8 @@ from typing import Any
 
 from auditlib.charts import PLOTLY_JS
 from auditlib.files import atomic_path, clean_stale, write_text_atomic
+from auditlib.index_page import SHEET_HTML, SHEET_NOTEBOOK, SHEET_XLSX
 
-SHEET_NOTEBOOK = "audit_sheet.ipynb"
-SHEET_HTML = "audit_sheet.html"
-SHEET_XLSX = "findings.xlsx"
 FAILED_NOTEBOOK = "audit_sheet.failed.ipynb"
 ERROR_FILE = "error.txt"
 META_KEY = "auditlib"
@@ -139,6 +137,15 @@ def _template(path: str, mtime: float) -> Any:
     import nbformat
 
     return nbformat.read(path, as_version=4)
+
+
+def _literal(path: str) -> str:
+    """``path`` as papermill's ``str.format`` gives it back: never a template to fill in.
+
+    :func:`render` hands papermill a notebook node and no output path, so none of
+    its paths is formatted; this is for any caller that does pass papermill a path.
+    """
+    return path.replace("{", "{{").replace("}", "}}")
 
 
 def notebook_json(nb: Any) -> str:

@@ -14,6 +14,7 @@ safe names and atomic writes in :mod:`auditlib.files`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -22,16 +23,17 @@ import pickle
 import shutil
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from auditlib.agencies import agency_key, resolve
 from auditlib.charts import corpus_frame
-from auditlib.files import atomic_path, safe_dirname
+from auditlib.files import safe_dirname
 from auditlib.render import (
     ERROR_FILE,
     SHEET_HTML,
@@ -43,7 +45,6 @@ from auditlib.render import (
     write_assets,
 )
 from auditlib.report import Report
-from auditlib.view import esc
 
 if TYPE_CHECKING:
     from auditlib.corpus import Unreadable
@@ -192,29 +193,63 @@ def write_payloads(
 
 
 # ================================================================= the runner
-def _write_index(out_dir: Path, results: list[SheetResult]) -> Path:
-    rows = []
-    for r in sorted(results, key=lambda r: r.agency):
-        rel = r.directory.relative_to(out_dir).as_posix()
-        if r.ok:
-            links = (
-                f'<a href="{esc(rel)}/{SHEET_HTML}">页面</a> · <a href="{esc(rel)}/{SHEET_XLSX}">Excel</a>'
-                f' · <a href="{esc(rel)}/{SHEET_NOTEBOOK}">笔记本</a>'
+def _index_entries(
+    out_dir: Path, results: list[SheetResult], groups: dict[str, tuple[str, list[Any]]], findings: Sequence[Any], run_at: str
+) -> list[Any]:
+    """This run's lines of ``outputs/index.html``: per agency its reports, years and findings by severity."""
+    from auditlib.index_page import Entry
+    from auditlib.vocab import SEVERITIES
+
+    by_name = {name: rs for name, rs in groups.values()}
+    per_source = Counter((f.source, f.severity) for f in findings)
+    entries = []
+    for r in results:
+        rs = by_name.get(r.agency, [])
+        counts: Counter[str] = Counter()
+        for rep in rs:
+            for sev in SEVERITIES:
+                counts[sev] += per_source.get((rep.source, sev), 0)
+        entries.append(
+            Entry(
+                agency=r.agency,
+                directory=r.directory.relative_to(out_dir).as_posix(),
+                ok=r.ok,
+                run_at=run_at,
+                seconds=round(r.seconds, 1),
+                error=r.error,
+                reports=len(rs),
+                years=sorted({rep.meta.year for rep in rs if rep.meta.year}),
+                findings={sev: counts[sev] for sev in SEVERITIES},
             )
-            status = "完成"
-        else:
-            links = f'<a href="{esc(rel)}/error.txt">错误</a>'
-            status = f"失败：{esc(r.error)}"
-        rows.append(f"<tr><td>{esc(r.agency)}</td><td>{links}</td><td>{status}</td></tr>")
-    page = (
-        '<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><title>审计表</title></head><body>'
-        "<h1>政府信息公开工作年度报告 审计表</h1><table border=1 cellpadding=4>"
-        "<tr><th>机关</th><th>文件</th><th>状态</th></tr>" + "".join(rows) + "</table></body></html>"
-    )
-    path = out_dir / "index.html"
-    with atomic_path(path) as tmp:
-        tmp.write_text(page, encoding="utf-8")
-    return path
+        )
+    return entries
+
+
+_PAYLOADS_PREFIX = "auditlib-sheets-"
+
+
+def _payload_folder() -> tuple[Path, Any]:
+    """This run's folder for the agencies' payloads, and the lock that marks it in use.
+
+    Folders of runs that were killed (``kill -9`` leaves no ``finally``) are
+    removed first: their lock is free, where a running batch holds its own.
+    """
+    import fcntl
+
+    for old in Path(tempfile.gettempdir()).glob(_PAYLOADS_PREFIX + "*"):
+        with contextlib.suppress(OSError):
+            if old.is_symlink() or old.stat().st_uid != os.getuid():
+                continue
+            with open(old / ".lock", "a") as fh:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a batch still running
+                shutil.rmtree(old, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=_PAYLOADS_PREFIX))
+    lock = open(folder / ".lock", "a")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return folder, lock
 
 
 def fingerprints(
@@ -342,7 +377,8 @@ def run_sheets(
             todo[key] = dn
 
     # Outside out_dir: a run killed midway leaves nothing there but finished sheets.
-    cache = Path(tempfile.mkdtemp(prefix="auditlib-sheets-"))
+    cache, lock = _payload_folder()
+    run_at = time.strftime("%Y-%m-%d %H:%M:%S")
     try:
         payloads = write_payloads(
             cache, reports_dir, {k: groups[k] for k in todo}, findings, corpus_frame(items, run.agencies)
@@ -374,9 +410,13 @@ def run_sheets(
         bar.close()
     finally:
         shutil.rmtree(cache, ignore_errors=True)
+        lock.close()
     if progress and len(results) > len(todo):
         print(f"{len(results) - len(todo)} 个机关的审计表未变，保留（unchanged, kept）", file=sys.stderr)
     if results:
-        _write_index(out, results)
+        from auditlib.dashboard import DEFAULT_PORT
+        from auditlib.index_page import update_index
+
+        update_index(out, _index_entries(out, results, groups, findings, run_at), f"http://127.0.0.1:{DEFAULT_PORT}/")
     rank = {n: i for i, n in enumerate(order)}
     return sorted(results, key=lambda r: rank.get(r.agency, 0))
