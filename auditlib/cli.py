@@ -217,8 +217,16 @@ def rules(markdown: bool) -> None:
 @click.option("--agency", "agencies", multiple=True, help="Only this agency (repeatable).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Run on an existing Dask distributed cluster (e.g. tcp://10.0.0.5:8786) instead of local processes.")
+@click.option("--force", is_flag=True,
+              help="Render every sheet again, also those whose reports, findings and decisions have not changed.")
 def sheets(
-    reports: str, out_dir: str, jobs: int | None, review_db: str | None, agencies: tuple[str, ...], scheduler: str | None
+    reports: str,
+    out_dir: str,
+    jobs: int | None,
+    review_db: str | None,
+    agencies: tuple[str, ...],
+    scheduler: str | None,
+    force: bool,
 ) -> None:
     """Write an audit sheet (notebook, HTML, Excel) for every agency in REPORTS."""
     from auditlib.review import ReviewStoreError
@@ -226,7 +234,7 @@ def sheets(
 
     try:
         results = run_sheets(
-            reports, out_dir, jobs=jobs, review_db=review_db, agencies=agencies or None, scheduler=scheduler
+            reports, out_dir, jobs=jobs, review_db=review_db, agencies=agencies or None, scheduler=scheduler, force=force
         )
     except ReviewStoreError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -235,9 +243,13 @@ def sheets(
         sys.exit(1)
     failed = [r for r in results if not r.ok]
     for r in results:
-        click.echo(f"{'✓' if r.ok else '✗'} {r.agency}  {r.directory}" + (f"\n    {r.error}" if r.error else ""))
+        mark = "✗" if not r.ok else "=" if r.skipped else "✓"
+        click.echo(f"{mark} {r.agency}  {r.directory}" + (f"\n    {r.error}" if r.error else ""))
     out = Path(out_dir).resolve()
+    kept = sum(r.skipped for r in results)
     click.echo(f"\n{len(results) - len(failed)} 个机关的审计表已写入 {out}（总览：{out / 'index.html'}）")
+    if kept:
+        click.echo(f"其中 {kept} 个机关的报告、发现和审核意见未变，审计表保留未重做（=；--force 全部重做）")
     if failed:
         click.echo(f"{len(failed)} 个机关失败，见各自目录下的 error.txt", err=True)
         sys.exit(1)

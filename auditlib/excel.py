@@ -9,10 +9,8 @@ moved into place, so an interrupted run never leaves a half-written workbook.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from auditlib.files import atomic_path
 from auditlib.findings import plain
 from auditlib.layouts import TABLE_NAMES
 from auditlib.vocab import SEVERITY, severity_zh, status_zh, worst
@@ -45,39 +44,6 @@ FINDINGS_EXTRA = ["年度", "审核人", "审核时间", "来源", "编号"]
 REVIEW_HEADERS = ["机关", "年度", *FINDINGS_HEADERS, "审核人", "审核时间", "来源", "编号"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-# ---------------------------------------------------------------- atomic files
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str], suffix: str = ".tmp") -> Iterator[Path]:
-    """Yield a temporary path in ``path``'s directory; on success it replaces ``path``.
-
-    On any error (or Ctrl-C) the temporary file is removed and ``path`` keeps
-    whatever it held before. The rename is atomic because both names are on
-    the same file system.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        # mkstemp makes the file private (0600); outputs are meant to be shared like any other file.
-        os.chmod(tmp, 0o666 & ~_umask())
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
 
 
 def save_workbook(wb: Workbook, path: str | os.PathLike[str]) -> Path:

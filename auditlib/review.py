@@ -471,7 +471,7 @@ class ReviewStore:
         Each row carries the finding's rule, agency, year and location, so the
         backup stays readable without the database.
         """
-        from auditlib.excel import atomic_path
+        from auditlib.files import atomic_path
 
         with self._read() as con:
             df = pd.read_sql_query(

@@ -290,7 +290,8 @@ def test_review_backup_csv_writes_formulas_as_text(tmp_path):
 
 
 def test_directory_names_and_papermill_paths_are_never_templates():
-    from auditlib.sheets import _literal, safe_dirname
+    from auditlib.files import safe_dirname
+    from auditlib.render import _literal
 
     name = "{output_dir}/../{reports_dir}机关"
     d = safe_dirname(name)

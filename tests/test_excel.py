@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
-import pytest
 
 from auditlib.audit import audit
-from auditlib.excel import FINDINGS_HEADERS, SEVERITY_FILL, atomic_path, safe_cell, write_agency_workbook
+from auditlib.excel import FINDINGS_HEADERS, SEVERITY_FILL, safe_cell, write_agency_workbook
 from auditlib.findings import findings_frame
 
 
@@ -20,20 +19,6 @@ def test_safe_cell_neutralises_formulas_and_blanks():
     assert safe_cell(float("nan")) is None and safe_cell(None) is None
     assert safe_cell(12.0) == 12 and isinstance(safe_cell(12.0), int)
     assert safe_cell("a\x00b") == "ab"  # characters XML forbids are dropped
-
-
-def test_atomic_write_interrupted_leaves_old_file(tmp_path: Path) -> None:
-    target = tmp_path / "findings.xlsx"
-    target.write_text("old")
-    with pytest.raises(KeyboardInterrupt), atomic_path(target) as tmp:
-        tmp.write_text("half")
-        raise KeyboardInterrupt
-    assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["findings.xlsx"]
-    with atomic_path(target) as tmp:
-        tmp.write_text("new")
-    assert target.read_text() == "new"
-    assert [p.name for p in tmp_path.iterdir()] == ["findings.xlsx"]
 
 
 def test_agency_workbook_of_a_sample(parsed_samples, tmp_path: Path) -> None:
@@ -59,10 +44,3 @@ def test_agency_workbook_of_a_sample(parsed_samples, tmp_path: Path) -> None:
     assert sev <= {"错误", "警告", "提示"}
     filled = {c.fill.fgColor.rgb for ws in (wb["表二"], t3, wb["表四"]) for rw in ws.iter_rows() for c in rw}
     assert filled & {f.fgColor.rgb for f in SEVERITY_FILL.values()}, "a finding's cell is filled"
-
-
-def test_atomic_path_cleans_up_on_error(tmp_path: Path) -> None:
-    with pytest.raises(ValueError), atomic_path(tmp_path / "x.xlsx") as tmp:
-        tmp.write_text("half")
-        raise ValueError
-    assert list(tmp_path.iterdir()) == []
