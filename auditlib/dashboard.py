@@ -68,10 +68,9 @@ CULL_IDLE = 300
 CULL_INTERVAL = 30
 MAX_KERNELS = 16
 # What the server's /voila/files/ may serve (see files_allowed): sheets and source documents, no more.
-SHEET_FILES = r"[^/]+/(audit_sheet\.html|findings\.xlsx)|index\.html"
+SHEET_FILES = r"[^/]+/(audit_sheet\.html|findings\.xlsx)|index\.html|plotly\.min\.js|audit_sheet\.css"
 REPORT_FILES = r".*\.(txt|pdf|docx|html|htm)"
 FILES_DENIED = [r".*\.(ipynb|py|db|pkl|json)", r"(^|.*/)\..*"]
-
 
 
 def esc(value: Any) -> str:
