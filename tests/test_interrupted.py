@@ -34,11 +34,13 @@ def test_kill_midway_then_rerun(tmp_path):
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     try:
-        # Wait until some sheet is under way (a temp file exists), then kill everything at once.
+        # Wait until the batch is writing (a temp file, or a first agency's folder: warm kernels
+        # write a sheet in well under a second, so a temp file alone is easily missed), then
+        # kill everything at once.
         while time.time() < deadline and proc.poll() is None:
-            if any(p.name.startswith(".") and ".tmp" in p.name for p in out.rglob("*")) if out.exists() else False:
+            if out.exists() and any((p.name.startswith(".") and ".tmp" in p.name) or p.is_dir() for p in out.rglob("*")):
                 break
-            time.sleep(0.2)
+            time.sleep(0.05)
         assert proc.poll() is None, "the run finished before it could be interrupted"
         os.killpg(proc.pid, signal.SIGKILL)
     finally:

@@ -263,7 +263,8 @@ def test_rule_names_value_labels_and_cells(tmp_path: Path, corpus) -> None:
 
     rule = re.search(r"([^{}]*)\{\s*background-color: #FFC7CE;\s*font-weight: bold;", page)
     assert rule is not None
-    cells = re.findall(r"_row(\d+)_col(\d+)", rule.group(1))
+    # Cell ids use the sheets' short class names (view._CLASSES: row → r, col → c).
+    cells = re.findall(r"_r(\d+)_c(\d+)", rule.group(1))
     assert sorted(int(r) for r, c in cells) == list(range(4, 12)) and {c for _, c in cells} == {"6"}
     assert "（三）不予公开 2.其他法律行政法规禁止公开" in page
     yoy = next(f for f in findings if f.rule == "YOY_IMPOSSIBLE")
