@@ -21,6 +21,7 @@ import pandas as pd
 
 from auditlib.index_page import years_text
 from auditlib.summary import region_of
+from auditlib.vocab import FIELD_ZH
 
 LATE_RULE = "LATE_PUBLICATION"
 ERROR_POINTS, WARNING_POINTS, LATE_POINTS = 10.0, 3.0, 20.0
@@ -190,21 +191,11 @@ def sort_ranking(rank: pd.DataFrame, key: str = "score", descending: bool = Fals
 
 
 # ------------------------------------------------------------------ export
+# The export's columns and their headings (vocab.FIELD_ZH); the dashboard calls severity 级别.
 EXPORT_COLUMNS = {
-    "agency": "机关",
-    "region": "地区",
-    "year": "年度",
-    "severity": "级别",
-    "rule": "规则",
-    "location": "位置",
-    "message": "说明",
-    "expected": "预期",
-    "actual": "实际",
-    "evidence": "原文证据",
-    "review_status": "审核状态",
-    "review_note": "审核备注",
-    "source": "来源文件",
-    "id": "编号",
+    k: ("级别" if k == "severity" else FIELD_ZH[k])
+    for k in ("agency", "region", "year", "severity", "rule", "location", "message", "expected", "actual",
+              "evidence", "review_status", "review_note", "source", "id")
 }
 RANKING_COLUMNS = {
     "unit": "单位",

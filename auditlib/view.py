@@ -21,7 +21,7 @@ import pandas as pd
 
 from auditlib.clock import beijing_text
 from auditlib.layouts import TABLE_NAMES
-from auditlib.vocab import SEVERITY, SEVERITY_ZH, STATUS, severity_rank, severity_zh, status_zh
+from auditlib.vocab import FIELD_ZH, SEVERITY, SEVERITY_ZH, STATUS, severity_rank, severity_zh, status_zh
 
 if TYPE_CHECKING:
     from auditlib.report import Report
@@ -283,19 +283,9 @@ def reports_frame(reports: Iterable[Report]) -> pd.DataFrame:
 def findings_view(findings: pd.DataFrame) -> pd.DataFrame:
     """Findings with their review columns, in Chinese, for display."""
     cols = {
-        "year": "年度",
-        "severity": "严重程度",
-        "rule": "规则",
-        "location": "位置",
-        "place": "原文位置",
-        "message": "说明",
-        "expected": "预期",
-        "actual": "实际",
-        "evidence": "原文证据",
-        "review_status": "审核状态",
-        "review_note": "审核备注",
-        "reviewer": "审核人",
-        "reviewed_at": "审核时间",
+        k: FIELD_ZH[k]
+        for k in ("year", "severity", "rule", "location", "place", "message", "expected", "actual", "evidence",
+                  "review_status", "review_note", "reviewer", "reviewed_at")
     }
     df = findings.copy()
     df["place"] = [place_text(r) for r in df.to_dict("records")]

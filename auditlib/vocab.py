@@ -57,6 +57,27 @@ REVIEW_STATUSES: tuple[str, ...] = tuple(STATUS)
 # What a reviewer may record; "open" and "resolved" are set by the store itself.
 DECISIONS: tuple[str, ...] = ("confirmed", "dismissed")
 
+# A finding's fields as their column headings in every Chinese table (sheet, stepper, exports).
+FIELD_ZH: dict[str, str] = {
+    "agency": "机关",
+    "region": "地区",
+    "year": "年度",
+    "severity": "严重程度",
+    "rule": "规则",
+    "location": "位置",
+    "place": "原文位置",
+    "message": "说明",
+    "expected": "预期",
+    "actual": "实际",
+    "evidence": "原文证据",
+    "review_status": "审核状态",
+    "review_note": "审核备注",
+    "reviewer": "审核人",
+    "reviewed_at": "审核时间",
+    "source": "来源文件",
+    "id": "编号",
+}
+
 SEVERITY_ZH: dict[str, str] = {k: s.zh for k, s in SEVERITY.items()}
 STATUS_ZH: dict[str, str] = {k: s.zh for k, s in STATUS.items()}
 # Unknown severities sort after every known one.
