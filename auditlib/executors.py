@@ -123,7 +123,13 @@ def run_remote(
             task.agency, str(root / "out"), task.notebook, params, task.timeout, task.pythonpath, task.fingerprint
         )
         res = render(local)
-        files = {p.name: p.read_bytes() for p in (root / "out").iterdir() if p.is_file() and not p.name.startswith(".")}
+        # The sheet's files and its evidence/ pictures, by path relative to the sheet.
+        done = root / "out"
+        files = {
+            p.relative_to(done).as_posix(): p.read_bytes()
+            for p in done.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(done).parts)
+        }
     return SheetResult(task.agency, Path(task.directory), res.ok, res.seconds, res.error), files
 
 
@@ -193,7 +199,9 @@ def _gather(t: Task, res: SheetResult, files: dict[str, bytes]) -> SheetResult:
     d = Path(t.directory)
     d.mkdir(parents=True, exist_ok=True)
     for name in sorted(files, key=lambda n: _WRITE_ORDER.get(n, 5)):
-        with atomic_path(d / safe_dirname(name)) as tmp:
+        target = d.joinpath(*(safe_dirname(part) for part in name.split("/")))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target) as tmp:
             tmp.write_bytes(files[name])
     if res.ok:
         for stale in (ERROR_FILE, FAILED_NOTEBOOK):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from auditlib.blocks import Paragraph, Table
-from auditlib.numbers import is_blank, squash
+from auditlib.numbers import is_blank, is_value, squash
 
 Box = tuple[float, float, float, float]
 
@@ -61,6 +61,7 @@ class _Pdf:
 
     pdf: Any
     tables: dict[int, list[Any]] = field(default_factory=dict)
+    memo: dict[Any, Any] = field(default_factory=dict)  # places found once per report (表四's row)
 
     def page(self, number: int) -> Any:
         return self.pdf.pages[number - 1].dedupe_chars()
@@ -107,8 +108,14 @@ def _same_cell(printed: str | None, raw: str | None) -> bool:
     return squash(printed or "") == squash(raw or "")
 
 
-def _row_cells(report: Any, pdf: _Pdf, table: str, row: str, first_page: int, last_page: int) -> list[Box] | None:
-    """The boxes of a parsed row's value cells, if one PDF table row holds exactly what was read."""
+def _row_cells(report: Any, pdf: _Pdf, table: str, row: str, first_page: int, last_page: int) -> list[Any] | None:
+    """[page, box of each value cell] of a parsed row, when the PDF shows it for certain."""
+    finder = _ROW_FINDERS.get(table, _labelled_row)
+    return finder(report, pdf, table, row, first_page, last_page)
+
+
+def _labelled_row(report: Any, pdf: _Pdf, table: str, row: str, first_page: int, last_page: int) -> list[Any] | None:
+    """表二/表三: one PDF table row whose label matches and whose value cells hold exactly what was read."""
     pt = report.tables[table]
     spec = pt.layout.row(row)
     want = [pt.raw.get((row, c.key)) for c in spec.columns]
@@ -131,6 +138,74 @@ def _row_cells(report: Any, pdf: _Pdf, table: str, row: str, first_page: int, la
         return None
     page, boxes = hits[0]
     return [page, *boxes]
+
+
+def _table4_row(report: Any, pdf: _Pdf, table: str, row: str, first_page: int, last_page: int) -> list[Any] | None:
+    """表四: its rows are groups of one printed row of 15 numbers with no label (复议 | 直接起诉 |
+    复议后起诉, five columns each); the group is its slice of the whole row's boxes."""
+    pt = report.tables[table]
+    if (table, "whole") not in pdf.memo:
+        want = [pt.raw.get((r.key, c.key)) for r in pt.layout.rows for c in r.columns]
+        pdf.memo[(table, "whole")] = _unlabelled_row(pdf, want, first_page, last_page)
+    whole = pdf.memo[(table, "whole")]
+    if whole is None:
+        return None
+    start = 0
+    for r in pt.layout.rows:
+        if r.key == row:
+            return [whole[0], *whole[1 + start : 1 + start + len(r.columns)]]
+        start += len(r.columns)
+    return None
+
+
+def _unlabelled_row(pdf: _Pdf, want: list[str | None], first_page: int, last_page: int) -> list[Any] | None:
+    """[page, box per value] of the one printed row that holds exactly ``want``, in order.
+
+    A ruled table gives the cells' boxes (pdfplumber's table finder); where the
+    rules are missing (no vertical lines) the words of one text line stand in,
+    each number's own box. Two matching rows, or none, give no place.
+    """
+    if all(is_blank(w) for w in want):
+        return None
+    hits: list[tuple[int, list[Box]]] = []
+    for number in range(first_page, last_page + 1):
+        for t, grid in pdf.page_tables(number):
+            for tr, texts in zip(t.rows, grid, strict=False):
+                cells = [(box, txt) for box, txt in zip(tr.cells, texts, strict=False) if box is not None]
+                if len(cells) < len(want):
+                    continue
+                lead, values = cells[: -len(want)], cells[-len(want):]
+                # Cells before the numbers may only be empty or words, never another number.
+                if any(is_value(txt or "") for _, txt in lead):
+                    continue
+                if all(_same_cell(txt, w) for (_, txt), w in zip(values, want, strict=True)):
+                    hits.append((number, [box for box, _ in values]))
+    if not hits and not any(is_blank(w) for w in want):
+        # No ruled row holds them: one line of words that are the numbers, nothing else.
+        wanted = [squash(w or "") for w in want]
+        for number in range(first_page, last_page + 1):
+            for line in _word_lines(pdf.page(number)):
+                if [squash(w["text"]) for w in line] == wanted:
+                    hits.append((number, [(w["x0"], w["top"], w["x1"], w["bottom"]) for w in line]))
+    if len(hits) != 1:
+        return None
+    page, boxes = hits[0]
+    return [page, *boxes]
+
+
+def _word_lines(page: Any, tolerance: float = 3.0) -> list[list[dict[str, Any]]]:
+    """The page's words grouped into lines (tops within ``tolerance`` points), left to right."""
+    lines: list[list[dict[str, Any]]] = []
+    for w in sorted(page.extract_words(), key=lambda w: (w["top"], w["x0"])):
+        if lines and abs(w["top"] - lines[-1][0]["top"]) <= tolerance:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    return [sorted(line, key=lambda w: w["x0"]) for line in lines]
+
+
+# Tables whose rows are not found by their label; the others use _labelled_row.
+_ROW_FINDERS = {"table4": _table4_row}
 
 
 def _table_pages(report: Any, table: str) -> tuple[int, int] | None:

@@ -37,7 +37,9 @@ STATUSES = DECISIONS
 # Marks the file as ours, so that some other program's SQLite file is refused
 # instead of having our tables added to it.
 _APPLICATION_ID = 0x41554454  # "AUDT"
-_SCHEMA_VERSION = 1
+# 1: findings, decisions. 2: drafts (notes typed on a finding still open). Opening an older
+# database adds what it lacks (CREATE … IF NOT EXISTS) and keeps everything in it.
+_SCHEMA_VERSION = 2
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # The stored fields: the finding's id and the contract's keys.
@@ -70,6 +72,12 @@ CREATE TABLE IF NOT EXISTS decisions (
     decided_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS decisions_finding ON decisions(finding_id, seq);
+CREATE TABLE IF NOT EXISTS drafts (
+    finding_id TEXT PRIMARY KEY REFERENCES findings(id),
+    note TEXT NOT NULL,
+    who TEXT NOT NULL,
+    saved_at TEXT NOT NULL
+);
 """
 
 # The latest decision per finding: the highest seq wins, since seq is handed
@@ -395,7 +403,39 @@ class ReviewStore:
                 "INSERT INTO decisions (finding_id, status, note, who, decided_at) VALUES (?, ?, ?, ?, ?)",
                 tuple(rec[c] for c in DECISION_COLUMNS),
             )
+            # The note went in with the decision: its draft is done with (same transaction).
+            con.execute("DELETE FROM drafts WHERE finding_id = ?", (rec["finding_id"],))
         return rec
+
+    # ------------------------------------------------------------ drafts
+    def save_draft(self, finding_id: str, note: str, who: str | None = None) -> None:
+        """Keep a note typed on a finding not yet decided, so that it outlives the kernel
+        (the finding must have been synced). An empty note removes the draft."""
+        fid = str(finding_id)
+        with self._write() as con:
+            if not (note or "").strip():
+                con.execute("DELETE FROM drafts WHERE finding_id = ?", (fid,))
+                return
+            if con.execute("SELECT 1 FROM findings WHERE id = ?", (fid,)).fetchone() is None:
+                raise ReviewStoreError(
+                    f"审核数据库中没有这项发现：{finding_id}（先同步审计结果）"
+                    f"（no such finding in the review database; sync the audit first）"
+                )
+            con.execute(
+                "INSERT INTO drafts (finding_id, note, who, saved_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(finding_id) DO UPDATE SET note = excluded.note, who = excluded.who, "
+                "saved_at = excluded.saved_at",
+                (fid, note, who or reviewer_name() or _os_user(), _now()),
+            )
+
+    def drafts(self) -> dict[str, str]:
+        """Finding id → the draft note kept for it."""
+        with self._read() as con:
+            return dict(con.execute("SELECT finding_id, note FROM drafts"))
+
+    def drop_draft(self, finding_id: str) -> None:
+        with self._write() as con:
+            con.execute("DELETE FROM drafts WHERE finding_id = ?", (str(finding_id),))
 
     def decisions(self) -> pd.DataFrame:
         """The latest decision per finding: finding_id, status, note, who, decided_at."""

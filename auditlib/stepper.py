@@ -84,8 +84,6 @@ class Stepper:
         self.store = store
         self.who = who or reviewer_name()
         self.advance = advance
-        # Notes typed on a finding still open, kept until it is decided (Ctrl+Enter on an open finding).
-        self.drafts: dict[str, str] = {}
         self._pending: Callable[[], Any] | None = None
         self._lock = threading.RLock()
         if isinstance(reports, Mapping):
@@ -109,6 +107,12 @@ class Stepper:
         self._widget: Any = None
 
     # ------------------------------------------------------------ state
+    @property
+    def drafts(self) -> dict[str, str]:
+        """Notes typed on findings still open (Ctrl+Enter), kept in the review database until
+        the finding is decided: they outlive a kernel restart."""
+        return self.store.drafts()
+
     def _compute(self) -> pd.DataFrame:
         df = (
             self.store.status_frame(self._base)
@@ -232,8 +236,7 @@ class Stepper:
         if note is None:
             note = self._widgets["note"].value if "note" in self._widgets else self.drafts.get(fid, "")
         self.store.ensure(self._base[self._base["id"] == fid])
-        rec = self.store.decide(fid, status, note, who=self.who)
-        self.drafts.pop(fid, None)
+        rec = self.store.decide(fid, status, note, who=self.who)  # drops the finding's draft too
         before = self.position
         self._refresh(keep=fid)
         still_here = len(self._view) and self._view.iloc[self.position]["id"] == fid
@@ -264,8 +267,9 @@ class Stepper:
             self.store.decide(fid, status, note, who=self.who)
             self._refresh(keep=fid)
             return f"备注已保存（{STATUS_ZH[status]}）"
-        self.drafts[fid] = note
-        return "备注已暂存：按 C 确认或 D 驳回时一并保存（draft kept until you decide）"
+        self.store.ensure(self._base[self._base["id"] == fid])
+        self.store.save_draft(fid, note, who=self.who)
+        return "备注已暂存（重启后仍在）：按 C 确认或 D 驳回时一并保存（draft kept until you decide）"
 
     def saved_note(self) -> str:
         """The note as last kept for the current finding (draft, else the stored decision's)."""

@@ -385,3 +385,53 @@ def ocr_cell_images(report: Report, cells: Iterable[tuple[str, str, str]] | None
     if not items:
         return ""
     return "<div class='auditlib-ocr-cells'><h5 style='margin: 8px 0 2px'>扫描所见</h5>" + "".join(items) + "</div>"
+
+
+# ================================================================= evidence at the source
+def evidence_html(
+    findings: pd.DataFrame, reports: Iterable[Report], pages: Sequence[Any] = (), context: int = 120
+) -> str:
+    """Where each finding stands in the original: the PDF pages' pictures (written beside the
+    sheet by :func:`auditlib.pageimage.write_evidence`, shown by relative path, numbered as
+    their boxes are), and for a text report the stretch of its text with the span marked."""
+    from auditlib.locate import report_text
+
+    by_source = {r.source: r for r in reports}
+    ids = [str(i) for i in findings["id"]] if "id" in findings.columns else []
+    label = {fid: f"{r.get('rule')} · {r.get('location') or ''}" for fid, r in zip(ids, findings.to_dict("records"), strict=True)}
+    parts: list[str] = []
+    pictured: set[str] = set()
+    for p in pages:
+        names = "；".join(f"{n}：{esc(fid)} {esc(label.get(fid, ''))}" for n, fid in p.numbers)
+        pictured.update(fid for _, fid in p.numbers)
+        parts.append(
+            "<figure class='auditlib-evidence' style='margin: 8px 0'>"
+            f"<img src='{esc(p.path)}' alt='原件第{p.page}页' loading='lazy' style='max-width: 100%; border: 1px solid #CCC'>"
+            f"<figcaption style='font-size: 12px; color: #555'>{esc(p.source)} 原件第 {p.page} 页，红框编号 — {names}</figcaption>"
+            "</figure>"
+        )
+    texts: dict[str, str] = {}
+    for fid, f in zip(ids, findings.to_dict("records"), strict=True):
+        span = f.get("span")
+        report = by_source.get(str(f.get("source")))
+        if fid in pictured or report is None or not isinstance(span, list | tuple) or len(span) != 2:
+            continue
+        if isinstance(f.get("page"), int | float) and not pd.isna(f.get("page")):
+            continue  # a PDF finding: its picture is the evidence, or `auditlib show` draws it
+        text = texts.setdefault(report.source, report_text(report))
+        s, e = int(span[0]), int(span[1])
+        if not 0 <= s < e <= len(text):
+            continue
+        # Some context either side, cut at a line break when one is near.
+        start, end = max(0, s - context), min(len(text), e + context)
+        nl = text.find("\n", start, s)
+        start = nl + 1 if nl != -1 else start
+        nl = text.rfind("\n", e, end)
+        end = nl if nl != -1 else end
+        body = highlight(text[start:end], spans=[(s - start, e - start)])
+        parts.append(
+            f"<div class='auditlib-span' style='margin: 8px 0'><div style='font-size: 12px; color: #555'>{esc(fid)} "
+            f"{esc(label.get(fid, ''))}（第{s}–{e}字）</div><blockquote style='white-space: pre-wrap; margin: 0 0 0 8px'>"
+            f"{'…' if start else ''}{body}{'…' if end < len(text) else ''}</blockquote></div>"
+        )
+    return "".join(parts)

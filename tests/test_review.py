@@ -248,3 +248,33 @@ def test_a_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ReviewStoreError):
         ReviewStore(tmp_path)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_version_1_database_gains_drafts_and_keeps_its_decisions(tmp_path) -> None:
+    """A database written before drafts existed (schema 1, as auditlib made it) opens as it is,
+    its decisions intact, and gets the drafts table."""
+
+    from auditlib import review
+
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    v1 = review._SCHEMA.split("CREATE TABLE IF NOT EXISTS drafts")[0]
+    con.executescript(v1)
+    con.execute(
+        "INSERT INTO findings (id, source, rule, severity, first_seen, last_seen) VALUES ('f1', 'a.txt', 'R', 'error', 't', 't')"
+    )
+    con.execute("INSERT INTO decisions (finding_id, status, note, who, decided_at) VALUES ('f1', 'confirmed', '旧决定', '甲', 't')")
+    con.execute(f"PRAGMA application_id = {review._APPLICATION_ID}")
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    store = ReviewStore(path)
+    assert store.decisions().iloc[0][["finding_id", "note"]].tolist() == ["f1", "旧决定"]
+    store.save_draft("f1", "草稿")
+    assert ReviewStore(path).drafts() == {"f1": "草稿"}
+    with sqlite3.connect(path) as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == review._SCHEMA_VERSION == 2
+    store.save_draft("f1", "  ")  # an empty draft is no draft
+    assert store.drafts() == {}
+    with pytest.raises(ReviewStoreError):
+        store.save_draft("nope", "x")  # only on a finding that was synced

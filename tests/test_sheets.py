@@ -108,7 +108,15 @@ def test_every_agency_gets_a_sheet(sheets_run, corpus) -> None:
         assert r.ok, r.error
         assert r.directory.parent == out
         present = sorted(p.name for p in r.directory.iterdir())
-        assert present == ["audit_sheet.html", "audit_sheet.ipynb", "findings.xlsx"]  # no temp files left
+        # An agency with PDF findings boxed also gets its pages' pictures beside the sheet.
+        sources = next(rs for name, rs in corpus[2].values() if name == r.agency)
+        pictured = any(f.bbox for f in corpus[1] if f.source in {x.source for x in sources})
+        extra = ["evidence"] if pictured else []
+        assert present == sorted(["audit_sheet.html", "audit_sheet.ipynb", "findings.xlsx", *extra])  # no temp files left
+        if pictured:
+            assert [p.suffix for p in (r.directory / "evidence").iterdir()] and all(
+                p.suffix == ".png" for p in (r.directory / "evidence").iterdir()
+            )
     assert (out / "index.html").exists()
     assert not list(out.glob(".*"))  # the audit cache is gone
 
@@ -168,6 +176,17 @@ def test_static_html(sheets_run) -> None:
         assert "plotly.js v" in js[:200] and "newPlot" in js
         assert "--jp-" in (out / SHEET_CSS).read_text(encoding="utf-8")
         assert len(page.encode()) < 150_000  # the 4.6 MB of plotly.js and 240 KB of CSS are not in it
+        # Evidence at the source: pictures beside the sheet, by relative path, never inside it.
+        assert "原文位置" in page
+        # The exporter re-quotes attributes; only a scanned cell's tiny picture may be inline.
+        imgs = [i for i in re.findall(r"<img[^>]*\ssrc=[\"']([^\"']+)", page) if not i.startswith("data:")]
+        assert not re.findall(r"auditlib-evidence[^<]*<img[^>]*src=[\"']data:", page)
+        for img in imgs:
+            assert img.startswith("evidence/") and (r.directory / img).is_file(), img
+        if (r.directory / "evidence").exists():
+            assert imgs
+        else:
+            assert "<mark>" in page  # a text report: the spans marked in its text
 
 
 @pytest.mark.slow
@@ -202,7 +221,7 @@ def test_sheets_stay_small(sheets_run) -> None:
     # 5 MB a page and 5 MB a notebook before: plotly.js was embedded in both.
     _, results = sheets_run
     for r in results:
-        size = sum(p.stat().st_size for p in r.directory.iterdir())
+        size = sum(p.stat().st_size for p in r.directory.rglob("*") if p.is_file())  # evidence/ included
         assert size < 300 * 1024, (r.agency, size)
         assert "plotly.js v" not in (r.directory / "audit_sheet.ipynb").read_text(encoding="utf-8")
 

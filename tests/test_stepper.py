@@ -271,3 +271,21 @@ def test_rule_names_value_labels_and_cells(tmp_path: Path, corpus) -> None:
     st.go(yoy.id)
     page = st.render_html()
     assert "正文所称同比变化（实际）</th><td style='padding: 0 8px'>400<" in page
+
+
+def test_a_draft_survives_a_kernel_restart(tmp_path: Path, corpus) -> None:
+    reports, findings = corpus
+    st, store = make(tmp_path, reports, findings)
+    c = st.widget and st._widgets
+    first = st.current()["id"]
+    c["note"].value = "待电话核实"
+    c["keys"].press("save", "待电话核实")  # Ctrl+Enter on a finding still open: a draft
+    assert "暂存" in c["message"].value and store.decisions().empty
+    del st, c  # the kernel dies; a new one opens the same database
+    again = Stepper(findings_frame(findings), reports, ReviewStore(store.path), who="测试审核员", filters={})
+    assert again.current()["id"] == first and again.saved_note() == "待电话核实"
+    assert again.widget is not None and again._widgets["note"].value == "待电话核实"
+    assert not again.note_dirty()  # nothing to ask about: it is kept
+    again._widgets["keys"].press("c", "待电话核实")  # deciding stores the note and ends the draft
+    assert store.decisions().set_index("finding_id").loc[first, "note"] == "待电话核实"
+    assert first not in ReviewStore(store.path).drafts()
