@@ -68,7 +68,7 @@ CULL_IDLE = 300
 CULL_INTERVAL = 30
 MAX_KERNELS = 16
 # What the server's /voila/files/ may serve (see files_allowed): sheets and source documents, no more.
-SHEET_FILES = r"[^/]+/(audit_sheet\.html|findings\.xlsx)|index\.html|plotly\.min\.js|audit_sheet\.css"
+SHEET_FILES = r"[^/]+/(audit_sheet\.html|findings\.xlsx|evidence/p[0-9]+-[0-9a-f]+\.png)|index\.html|plotly\.min\.js|audit_sheet\.css"
 REPORT_FILES = r".*\.(txt|pdf|docx|html|htm)"
 FILES_DENIED = [r".*\.(ipynb|py|db|pkl|json)", r"(^|.*/)\..*"]
 
