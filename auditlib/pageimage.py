@@ -19,20 +19,26 @@ BOX_COLOUR = (220, 0, 0)
 SCALE = 2.0  # 144 dpi: cell text stays readable
 
 
-def render_page(
-    pdf_path: str | os.PathLike[str], page: int, bbox: Sequence[float] | None = None, scale: float = SCALE, pad: float = 2.0
-) -> bytes:
-    """PNG bytes of 1-based ``page`` with ``bbox`` (x0, top, x1, bottom in points) boxed in red."""
+def _render(pdf_path: str | os.PathLike[str], page: int, scale: float) -> Any:
+    """1-based ``page`` of the PDF as an RGB PIL image at ``scale`` (72 dpi × scale)."""
     import pypdfium2 as pdfium
-    from PIL import ImageDraw
 
     doc = pdfium.PdfDocument(str(pdf_path))
     try:
         if not 1 <= page <= len(doc):
             raise ValueError(f"PDF 没有第 {page} 页（the PDF has {len(doc)} pages）")
-        img = doc[page - 1].render(scale=scale).to_pil().convert("RGB")
+        return doc[page - 1].render(scale=scale).to_pil().convert("RGB")
     finally:
         doc.close()
+
+
+def render_page(
+    pdf_path: str | os.PathLike[str], page: int, bbox: Sequence[float] | None = None, scale: float = SCALE, pad: float = 2.0
+) -> bytes:
+    """PNG bytes of 1-based ``page`` with ``bbox`` (x0, top, x1, bottom in points) boxed in red."""
+    from PIL import ImageDraw
+
+    img = _render(pdf_path, page, scale)
     if bbox is not None:
         x0, top, x1, bottom = (float(v) for v in bbox)
         width = max(2, round(scale * 1.5))
@@ -47,7 +53,7 @@ def write_page_image(
     pdf_path: str | os.PathLike[str], page: int, bbox: Sequence[float] | None, out: str | os.PathLike[str]
 ) -> Path:
     """Write the boxed page as a PNG at ``out`` (atomically)."""
-    from auditlib.excel import atomic_path
+    from auditlib.files import atomic_path
 
     data = render_page(pdf_path, page, bbox)
     out = Path(out)
@@ -78,16 +84,9 @@ def evidence_png(
     scale: float = EVIDENCE_SCALE, margin: float = EVIDENCE_MARGIN, colours: int = 16,
 ) -> bytes:
     """The page's band holding ``boxes`` (each boxed in red, ``labels`` beside them) as a small PNG."""
-    import pypdfium2 as pdfium
     from PIL import Image, ImageDraw
 
-    doc = pdfium.PdfDocument(str(pdf_path))
-    try:
-        if not 1 <= page <= len(doc):
-            raise ValueError(f"PDF 没有第 {page} 页（the PDF has {len(doc)} pages）")
-        img = doc[page - 1].render(scale=scale).to_pil().convert("RGB")
-    finally:
-        doc.close()
+    img = _render(pdf_path, page, scale)
     draw = ImageDraw.Draw(img)
     for i, b in enumerate(boxes):
         x0, top, x1, bottom = (float(v) * scale for v in b)
@@ -113,7 +112,7 @@ def write_evidence(
     are removed. Findings come in the order to show them; pages past ``max_pages`` get none."""
     import hashlib
 
-    from auditlib.excel import atomic_path
+    from auditlib.files import atomic_path
 
     by_page: dict[tuple[str, int], list[tuple[str, list[float]]]] = {}
     for f in findings:
