@@ -113,7 +113,11 @@ def _set_text(paragraph: DocxParagraph, text: str) -> None:
 
 
 def _set_cell(tc: Any, text: str, table: Any) -> None:
-    cell = _Cell(tc, table)
+    write_cell(_Cell(tc, table), text)
+
+
+def write_cell(cell: _Cell, text: str) -> None:
+    """Replace a Word table cell's text, keeping its first paragraph's formatting."""
     first, *rest = cell.paragraphs
     for p in rest:
         p._p.getparent().remove(p._p)

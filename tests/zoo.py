@@ -55,7 +55,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from auditlib.layouts import TABLE2_2019, TABLE2_2021, TABLE3_2019, TABLE3_2021, TABLE4  # noqa: E402
-from tests.fixtures import SECTION_TITLES, SECTION_TITLES_2019, _fmt, make_docx, template_path  # noqa: E402
+from tests.fixtures import (  # noqa: E402
+    SECTION_TITLES,
+    SECTION_TITLES_2019,
+    _fmt,
+    make_docx,
+    template_path,
+    write_cell,
+)
 
 AGENCIES = ["江川市交通运输局", "临河县人民政府办公室", "北湖区市场监督管理局", "东城街道办事处", "南江市教育局"]
 SOFFICE_TIMEOUT = 600
@@ -254,17 +261,7 @@ def _rows_cannot_split(document: Any) -> None:
 
 def _merge_row(table: Any, r: int, first: int, last: int, text: str) -> None:
     cell = table.cell(r, first).merge(table.cell(r, last))
-    _write(cell, text)
-
-
-def _write(cell: _Cell, text: str) -> None:
-    first, *rest = cell.paragraphs
-    for p in rest:
-        p._p.getparent().remove(p._p)
-    for run in first.runs:
-        run._r.getparent().remove(run._r)
-    if text:
-        first.add_run(text)
+    write_cell(cell, text)
 
 
 def _grid(document: Any, rows: int, cols: int, anchor: Any) -> Any:
@@ -300,21 +297,21 @@ def _table2_2019(document: Any, report: dict[str, Any], anchor: Any) -> Any:
         _merge_row(table, r, 0, 3, group)
         r += 1
         for c, text in enumerate(header[:3]):
-            _write(table.cell(r, c), text)
+            write_cell(table.cell(r, c), text)
         if len(header) == 4:
-            _write(table.cell(r, 3), header[3])
+            write_cell(table.cell(r, 3), header[3])
         else:
             _merge_row(table, r, 2, 3, header[2])
         r += 1
         for key in keys:
             row = TABLE2_2019.row(key)
-            _write(table.cell(r, 0), row.label)
+            write_cell(table.cell(r, 0), row.label)
             values = [_fmt(report["table2"][key][c.key], c.key in row.signed) for c in row.columns]
             if len(values) == 3:
                 for c, text in enumerate(values, start=1):
-                    _write(table.cell(r, c), text)
+                    write_cell(table.cell(r, c), text)
             else:
-                _write(table.cell(r, 1), values[0])
+                write_cell(table.cell(r, 1), values[0])
                 _merge_row(table, r, 2, 3, values[1])
             r += 1
     return table
@@ -334,12 +331,12 @@ def _to_2019_table3(table: Any, report: dict[str, Any]) -> None:
             pr.remove(vm)
     label_tc.get_or_add_tcPr().grid_span = sum(tc.get_or_add_tcPr().grid_span for tc in (label_tc, item_tc))
     six[0].remove(item_tc)
-    _write(_Cell(label_tc, table), "（六）其他处理")
+    write_cell(_Cell(label_tc, table), "（六）其他处理")
     data = list(table._tbl.iterchildren(qn("w:tr")))[3:]
     for tr, row in zip(data, TABLE3_2019.rows, strict=True):
         tcs = list(tr.iterchildren(qn("w:tc")))
         for tc, col in zip(tcs[-len(row.columns) :], row.columns, strict=True):
-            _write(_Cell(tc, table), _fmt(report["table3"][row.key][col.key]))
+            write_cell(_Cell(tc, table), _fmt(report["table3"][row.key][col.key]))
 
 
 def make_docx_2019(report: dict[str, Any], sections: dict[str, list[str]], path: Path) -> Path:
