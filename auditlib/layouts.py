@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,12 @@ class Row:
     @property
     def regex(self) -> re.Pattern[str]:
         return _compile(self.pattern)
+
+    @cached_property
+    def cell_keys(self) -> tuple[tuple[tuple[str, str], bool], ...]:
+        """Each column's (row, column) key and whether it carries 增/减: the parser fills
+        thousands of rows, and builds neither again."""
+        return tuple(((self.key, c.key), c.key in self.signed) for c in self.columns)
 
 
 @dataclass(frozen=True, eq=False)

@@ -178,12 +178,11 @@ def parse_document(doc: Document, digest: str = "") -> Report:
         warnings.extend(str(w) for w in pt.warnings)
         warnings.extend(str(w) for w in pt.notes)
 
-    section_texts = {}
-    for n, s in sections.items():
-        section_texts[n] = "\n".join(
-            b.text for b in blocks[s.start + 1 : s.end] if isinstance(b, Paragraph) and b.text
-        )
-    narrative = "\n".join(b.text for b in blocks if isinstance(b, Paragraph) and b.text)
+    # Each block's running text ("" for tables and empty cells), once: sections and the
+    # narrative are joined from it.
+    texts = [b.text if b.__class__ is Paragraph else "" for b in blocks]
+    section_texts = {n: "\n".join(filter(None, texts[s.start + 1 : s.end])) for n, s in sections.items()}
+    narrative = "\n".join(filter(None, texts))
     if len(narrative) > MAX_CHARS:
         raise limit_error("TEXT_LIMIT", MAX_CHARS)
     six = sections.get("六")

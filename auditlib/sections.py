@@ -51,20 +51,24 @@ class Section:
 
 def find_sections(blocks: list[Block], begin: int = 0) -> dict[str, Section]:
     """Headings in order; a section that cannot be found is simply absent."""
-    found: list[tuple[str, int, str]] = []
-    pos = begin
-    for numeral in SECTION_NUMERALS:
-        for i in range(pos, len(blocks)):
-            b = blocks[i]
-            # Headings are short; most paragraphs are not worth squashing.
-            if not isinstance(b, Paragraph) or not b.text or len(b.text) > 80:
-                continue
+    # Headings are short: only short paragraphs are candidates, each squashed once
+    # (a section that is missing would otherwise make every later block be looked at again).
+    candidates: list[tuple[int, str]] = []
+    for i in range(begin, len(blocks)):
+        b = blocks[i]
+        if b.__class__ is Paragraph and b.text and len(b.text) <= 80:
             text = squash(b.text)
-            if len(text) > 40:
-                continue
-            if HEADING[numeral].match(text):
-                found.append((numeral, i, b.text.strip()))
-                pos = i + 1
+            if len(text) <= 40:
+                candidates.append((i, text))
+    found: list[tuple[str, int, str]] = []
+    k = 0
+    for numeral in SECTION_NUMERALS:
+        match = HEADING[numeral].match
+        for n in range(k, len(candidates)):
+            i, text = candidates[n]
+            if match(text):
+                found.append((numeral, i, blocks[i].text.strip()))
+                k = n + 1
                 break
     out: dict[str, Section] = {}
     for k, (numeral, start, heading) in enumerate(found):

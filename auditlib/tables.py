@@ -117,7 +117,7 @@ def cells_of(blocks: list[Block], start: int, end: int) -> list[Cell]:
         line = block.line
         for r in block.rows:
             row_no += 1
-            out.extend(new(Cell, (c, row_no, bi, line)) for c in r if c is not None)
+            out += [new(Cell, (c, row_no, bi, line)) for c in r if c is not None]
     return out
 
 
@@ -219,16 +219,15 @@ _YUAN_HEADER = re.compile(r"单位[:：]?元|[（(]元[）)]")
 
 
 def _fill(pt: ParsedTable, row: Row, texts: list[str | None], certain: bool) -> None:
-    values, raw, signed = pt.values, pt.raw, row.signed
-    for col, text in zip(row.columns, texts, strict=True):
-        cell = (row.key, col.key)
+    values, raw = pt.values, pt.raw
+    for (cell, signed), text in zip(row.cell_keys, texts, strict=True):
         raw[cell] = text
         if text is None:
             values[cell] = None
             (pt.missing if certain else pt.uncertain).append(cell)
             continue
         # Positional: the memoised parse_value is twice as fast without keywords.
-        value = values[cell] = parse_value(text, col.key in signed)
+        value = values[cell] = parse_value(text, signed)
         if value is None:
             pt.missing.append(cell)
 
@@ -476,7 +475,7 @@ def table_format(table: str, cells: list[Cell]) -> tuple[str | None, str]:
     words = _FORMAT_WORDS.get(table)
     if not words:
         return None, ""
-    joined = squash("".join(c.text for c in cells))
+    joined = squash("".join([c.text for c in cells]))
     votes: list[tuple[str, str]] = []
     for fmt, markers in words:
         word = next((w for w in markers if w in joined), None)

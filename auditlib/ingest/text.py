@@ -10,6 +10,7 @@ that the parser sees the same shape as from .docx or .html.
 from __future__ import annotations
 
 import codecs
+import operator
 import re
 
 import charset_normalizer
@@ -132,15 +133,13 @@ def _double_spaced(lines: list[str]) -> bool:
 
     In such a file a run of k blank lines holds k-1 empty cells.
     """
-    gaps = wide = 0
-    last = None
-    for i, ln in enumerate(lines):
-        if ln and not ln.isspace():
-            if last is not None:
-                gaps += 1
-                wide += i - last >= 2
-            last = i
-    return gaps >= 19 and wide >= 0.9 * gaps
+    blank = [not ln or ln.isspace() for ln in lines]
+    gaps = len(lines) - sum(blank) - 1  # between one filled line and the next
+    if gaps < 19:
+        return False
+    # Filled lines with another filled line straight after: the gaps that are not wide.
+    narrow = len(lines) - 1 - sum(map(operator.or_, blank, blank[1:]))
+    return gaps - narrow >= 0.9 * gaps
 
 
 def read_text(data: bytes, source: str) -> Document:
@@ -148,14 +147,19 @@ def read_text(data: bytes, source: str) -> Document:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
     lines = text.split("\n")
     blocks = blocks_from_lines(lines)
-    if not any(isinstance(b, Table) for b in blocks) and not any(
-        isinstance(b, Paragraph) and b.text for b in blocks
-    ):
+    # Text, or a table, anywhere (text usually comes first: looked for first).
+    if not any(b.text if b.__class__ is Paragraph else True for b in blocks):
         raise IngestError("EMPTY", "文件中没有文字 (no text in file)")
     return Document(source=source, blocks=blocks, kind="text", encoding=encoding)
 
 
+_SPACES = " \u3000\u00a0"
+
+
 def blocks_from_lines(lines: list[str]) -> list[Block]:
+    # One pass, a line at a time: the reader's hottest loop (every text report's every
+    # line), so the common cases (blank line, running text) are tested first and the
+    # ends of rows and tables are written out in place rather than called.
     blocks: list[Block] = []
     double = _double_spaced(lines)
     rows: list[list[str | None]] = []  # the table being rebuilt
@@ -164,55 +168,55 @@ def blocks_from_lines(lines: list[str]) -> list[Block]:
     last_kind = ""  # "cell", "row", "blank" (after a table line), "text"
     blank_run = 0
 
-    def end_row() -> None:
-        nonlocal row
-        if row:
-            rows.append(row)
-            row = []
-
-    def end_table() -> None:
-        nonlocal rows
-        end_row()
-        if rows:
-            blocks.append(Table(rows=rows, line=table_line))
-            rows = []
-
     for no, line in enumerate(lines, 1):
-        tabs = line.count("\t")
-        if not tabs and not line.strip(" \u3000\u00a0"):
-            blank_run += 1
-            if last_kind == "cell":
-                end_row()
-            if last_kind in ("cell", "row"):
-                last_kind = "blank"
-            continue
-        if tabs == 1 and line[0] == "\t":  # one cell on its own line
+        if "\t" not in line:
+            if not line or not line.strip(_SPACES):
+                blank_run += 1
+                if last_kind == "cell":
+                    if row:
+                        rows.append(row)
+                        row = []
+                    last_kind = "blank"
+                elif last_kind == "row":
+                    last_kind = "blank"
+                continue
+            if (last_kind == "cell" and _is_fragment(line)) or (
+                last_kind == "blank" and not row and rows and _continues(rows, line)
+            ):
+                # A cell broken over two lines: the tail has no leading tab.
+                target = row if row else rows[-1]
+                target[-1] = (target[-1] or "") + line
+                last_kind = "cell"
+            else:
+                if row or rows:  # the table before this text ends
+                    if row:
+                        rows.append(row)
+                        row = []
+                    blocks.append(Table(rows, table_line))
+                    rows = []
+                if double and blank_run >= 2 and blocks and isinstance(blocks[-1], Paragraph):
+                    # Web-page text: the extra blank line is an empty cell.
+                    blocks.extend(Paragraph("", no - 1) for _ in range(blank_run - 1))
+                blocks.append(Paragraph(line.strip(" \u3000\u00a0\t"), no))
+                last_kind = "text"
+        elif line[0] == "\t" and line.count("\t") == 1:  # one cell on its own line
             if not rows and not row:
                 table_line = no
             row.append(line[1:])
             last_kind = "cell"
-        elif tabs:  # a tab-separated row
+        else:  # a tab-separated row
             if not rows and not row:
                 table_line = no
-            end_row()
+            if row:
+                rows.append(row)
+                row = []
             rows.append(line.split("\t"))
             last_kind = "row"
-        elif (last_kind == "cell" and _is_fragment(line)) or (
-            last_kind == "blank" and not row and rows and _continues(rows, line)
-        ):
-            # A cell broken over two lines: the tail has no leading tab.
-            target = row if row else rows[-1]
-            target[-1] = (target[-1] or "") + line
-            last_kind = "cell"
-        else:
-            end_table()
-            if double and blank_run >= 2 and blocks and isinstance(blocks[-1], Paragraph):
-                # Web-page text: the extra blank line is an empty cell.
-                blocks.extend(Paragraph("", line=no - 1) for _ in range(blank_run - 1))
-            blocks.append(Paragraph(line.strip(" \u3000\u00a0\t"), line=no))
-            last_kind = "text"
         blank_run = 0
-    end_table()
+    if row:
+        rows.append(row)
+    if rows:
+        blocks.append(Table(rows, table_line))
     return blocks
 
 
