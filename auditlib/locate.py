@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,31 @@ from auditlib.blocks import Paragraph, Table
 from auditlib.numbers import is_blank, is_value, squash
 
 Box = tuple[float, float, float, float]
+
+
+_SPLIT = re.compile(r"[｜|\n]+|空白行[：:]|[、，；。]")
+
+
+def evidence_fragments(evidence: str | None, min_len: int = 4) -> list[str]:
+    """The pieces of an evidence string worth looking for in the text, longest first."""
+    if not evidence:
+        return []
+    whole = evidence.strip()
+    parts = [whole] + [p.strip() for p in _SPLIT.split(whole)]
+    seen: dict[str, None] = {}
+    for p in parts:
+        if len(re.sub(r"\s", "", p)) >= min_len and p != "（空）":
+            seen.setdefault(p, None)
+    return sorted(seen, key=len, reverse=True)
+
+
+@lru_cache(maxsize=4096)
+def quote_pattern(fragment: str) -> re.Pattern[str]:
+    # Text files break lines and pad with spaces anywhere; match across white space.
+    # Memoised: the same evidence (a row as printed, a rule's quote) recurs across a
+    # batch, and re's own cache of 512 patterns is far too small for it.
+    chars = [re.escape(ch) for ch in fragment if not ch.isspace()]
+    return re.compile(r"\s*".join(chars))
 
 
 def report_text(report: Any) -> str:
@@ -46,10 +73,8 @@ def _line_starts(report: Any) -> tuple[list[int], list[int]]:
 
 def find_span(text: str, evidence: str | None) -> tuple[int, int] | None:
     """The first stretch of ``text`` that the evidence quotes (longest quoted piece first)."""
-    from auditlib.view import _pattern, evidence_fragments
-
     for frag in evidence_fragments(evidence):
-        m = _pattern(frag).search(text)
+        m = quote_pattern(frag).search(text)
         if m and m.end() > m.start():
             return m.start(), m.end()
     return None
@@ -221,12 +246,10 @@ def _table_pages(report: Any, table: str) -> tuple[int, int] | None:
 
 def _sentence_box(pdf: _Pdf, page: int, sentence: str) -> tuple[int, Box] | None:
     """The sentence's box on its page (or the next, when it starts at a page's foot)."""
-    from auditlib.view import _pattern
-
     chars = [ch for ch in sentence if not ch.isspace()]
     if len(chars) < 4:
         return None
-    rx = _pattern(sentence).pattern
+    rx = quote_pattern(sentence).pattern
     for number in (page, page + 1):
         if number < 1 or number > len(pdf.pdf.pages):
             continue

@@ -21,6 +21,7 @@ import pandas as pd
 
 from auditlib.clock import beijing_text
 from auditlib.layouts import TABLE_NAMES
+from auditlib.locate import evidence_fragments, quote_pattern
 from auditlib.vocab import FIELD_ZH, SEVERITY, SEVERITY_ZH, STATUS, severity_rank, severity_zh, status_zh
 
 if TYPE_CHECKING:
@@ -56,35 +57,13 @@ def esc(value: Any, blank: str = "") -> str:
     return html.escape(str(value), quote=True)
 
 
-_SPLIT = re.compile(r"[｜|\n]+|空白行[：:]|[、，；。]")
-
-
-def evidence_fragments(evidence: str | None, min_len: int = 4) -> list[str]:
-    """The pieces of an evidence string worth looking for in the text, longest first."""
-    if not evidence:
-        return []
-    whole = evidence.strip()
-    parts = [whole] + [p.strip() for p in _SPLIT.split(whole)]
-    seen: dict[str, None] = {}
-    for p in parts:
-        if len(re.sub(r"\s", "", p)) >= min_len and p != "（空）":
-            seen.setdefault(p, None)
-    return sorted(seen, key=len, reverse=True)
-
-
-def _pattern(fragment: str) -> re.Pattern[str]:
-    # Text files break lines and pad with spaces anywhere; match across white space.
-    chars = [re.escape(ch) for ch in fragment if not ch.isspace()]
-    return re.compile(r"\s*".join(chars))
-
-
 def find_spans(text: str, needles: Iterable[str], limit: int = 50) -> list[tuple[int, int]]:
     """Non-overlapping (start, end) of the needles in ``text``, in order."""
     spans: list[tuple[int, int]] = []
     for n in needles:
         if not n or not n.strip():
             continue
-        for m in _pattern(n).finditer(text):
+        for m in quote_pattern(n).finditer(text):
             if m.end() > m.start():
                 spans.append((m.start(), m.end()))
             if len(spans) >= limit:
