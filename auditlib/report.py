@@ -230,15 +230,24 @@ def load(path: str | Path, cache: Cache | None = None) -> Report:
     With a :class:`~auditlib.cache.Cache`, an unchanged file is not parsed again.
     """
     from auditlib.ingest import read_bytes, read_file
+    from auditlib.ingest.pages import continuations, join_pages
 
     data = read_file(path)
-    digest = hashlib.sha256(data).hexdigest()
+    # A report a web site split over pages is read with its later pages, and cached by all of them.
+    pages = [(p, read_file(p)) for p in continuations(path, data)]
+    h = hashlib.sha256(data)
+    for p, more in pages:
+        h.update(b"\0" + p.name.encode() + b"\0" + more)
+    digest = h.hexdigest()
     if cache is not None:
         hit = cached(digest, path, cache)
         if hit is not None:
             return hit
     try:
-        report = parse_document(read_bytes(data, str(path)), digest)
+        doc = read_bytes(data, str(path))
+        if pages:
+            doc = join_pages(doc, [read_bytes(more, str(p)) for p, more in pages])
+        report = parse_document(doc, digest)
     except IngestError as exc:
         if cache is not None:
             cache.put(digest, "report", IngestError(exc.code, exc.message))

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from auditlib.audit import audit
+from auditlib.ingest import find_reports
 from auditlib.report import load
 from tests.conftest import edited, expected, sample_path
 from tests.fixtures import make_docx, make_html, make_text
@@ -25,6 +26,7 @@ from tests.variants import (
     crawler_one_line,
     edit_docx,
     edit_text,
+    html_split_files,
     html_split_pages,
     html_table_as_image,
     known,
@@ -289,6 +291,54 @@ def test_report_split_over_pages_with_repeated_chrome(made, tmp_path, kind):
     assert r.to_json()["sections"] == ["一", "二", "三", "四", "五", "六"]
     assert not any("首页" in t or "上一页" in t for t in r.narrative.split("\n"))
     assert rules(audit([r])) == []
+
+
+@pytest.mark.parametrize("kind,style", [("html", "links"), ("mso-html", "links"), ("html", "trs")])
+def test_report_split_over_page_files_is_read_as_one(made, tmp_path, kind, style):
+    """Three saved pages of one article, 表三 cut between two rows: one report, every cell
+    right, no finding; the later pages are not reports of their own."""
+    pages = html_split_files(made[kind], tmp_path / "site", style=style)
+    assert find_reports([tmp_path / "site"]) == [pages[0]]
+    r = load(pages[0])
+    assert cell_problems(r, known()) == []
+    assert r.to_json()["sections"] == ["一", "二", "三", "四", "五", "六"]
+    assert (r.meta.agency, r.meta.year) == (AGENCY, 2021)
+    text = r.narrative
+    assert "上一页" not in text and "共3页" not in text
+    assert text.count("当前位置") <= 1  # the chrome of the later pages is not in the report
+    assert any("报告分3页发布" in w and pages[2].name in w for w in r.warnings)
+    assert rules(audit([r])) == []
+    # Same content as the page in one file (the chrome aside): the sections read the same.
+    whole = load(made[kind])
+    assert r.section_texts == whole.section_texts
+
+
+def test_page_files_are_joined_only_on_evidence(made, tmp_path):
+    """a.html and a_1.html that are two reports (no pager, no link) stay two; a later page that
+    is a link is never followed; a change in a later page is a change in the report."""
+    site = tmp_path / "site"
+    site.mkdir()
+    one = site / "ndbg.html"
+    one.write_bytes(made["html"].read_bytes())
+    other = site / "ndbg_1.html"
+    other.write_bytes(made["mso-html"].read_bytes())
+    assert find_reports([site]) == [one, other]
+    assert "报告分" not in " ".join(load(one).warnings)
+
+    pages = html_split_files(made["html"], tmp_path / "linked")
+    pages[1].unlink()
+    pages[1].symlink_to(made["html"])
+    assert find_reports([tmp_path / "linked"]) == [pages[0], pages[2]]
+    assert not any("报告分" in w for w in load(pages[0]).warnings)
+
+    from auditlib.cache import Cache
+
+    pages = html_split_files(made["html"], tmp_path / "cached")
+    cache = Cache(tmp_path / "cache")
+    before = load(pages[0], cache)
+    pages[2].write_text(pages[2].read_text(encoding="utf-8").replace("其他需要报告的事项", "其他需要报告事项"), encoding="utf-8")
+    after = load(pages[0], cache)
+    assert before.digest != after.digest
 
 
 @pytest.mark.parametrize("which,name", [(0, "表二"), (1, "表三"), (2, "表四")])

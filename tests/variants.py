@@ -282,3 +282,39 @@ def html_split_pages(src: Path, dst: Path) -> Path:
     out = f"{head}<div class=\"article-content\">{body[:cut]}</div>\n</div>{pager}{footer}{second}</body>\n</html>\n"
     dst.write_text(out, encoding="utf-8")
     return dst
+
+
+def html_split_files(src: Path, folder: Path, stem: str = "t20220126_5012", style: str = "links") -> list[Path]:
+    """The report as a CMS publishes a long article: three pages, saved as three files
+    (``stem.html``, ``stem_1.html``, ``stem_2.html``), the site's chrome repeated on each.
+    The first cut falls inside 表三, between two of its rows: the table goes on, under its
+    own <table>, on the next page. ``style``: "links" (a pager of <a href>s to the files)
+    or "trs" (the pager written by TRS's createPageHTML script, so no link in the HTML)."""
+    page = src.read_text(encoding="utf-8")
+    head, rest = page.split('<div class="article-content">', 1)
+    body, tail = rest.split("</div>\n</div>", 1)
+    t3 = body.index("<table", body.index("三、收到和处理"))
+    rows = [m.start() for m in re.finditer(r"<tr", body[t3:])]
+    mid = t3 + rows[len(rows) // 2]  # a row boundary in the middle of 表三
+    table_open = body[t3 : body.index(">", t3) + 1]
+    cut2 = body.index("<p><strong>五、")
+    parts = [body[:mid] + "</table>", table_open + body[mid:cut2], body[cut2:]]
+    names = [f"{stem}.html", f"{stem}_1.html", f"{stem}_2.html"]
+    chrome_top = head[head.index("<body>") + len("<body>") :]
+    html_head = head[: head.index("<body>") + len("<body>")]
+    footer = tail[: tail.index("</body>")]
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for k, part in enumerate(parts):
+        if style == "trs":
+            pager = f'<div class="page"><script>createPageHTML(3, {k}, "{stem}", "html");</script></div>'
+        else:
+            links = " ".join(f'<a href="./{n}">{i + 1}</a>' for i, n in enumerate(names))
+            prev = f'<a href="./{names[k - 1]}">上一页</a>' if k else "上一页"
+            nxt = f'<a href="./{names[k + 1]}">下一页</a>' if k + 1 < len(names) else "下一页"
+            pager = f'<div class="page-nav">{prev} {links} {nxt} 共3页</div>'
+        doc = f'{html_head}{chrome_top}<div class="article-content">{part}</div>\n</div>{pager}{footer}</body>\n</html>\n'
+        path = folder / names[k]
+        path.write_text(doc, encoding="utf-8")
+        out.append(path)
+    return out

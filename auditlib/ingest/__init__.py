@@ -111,7 +111,10 @@ def read(path: str | Path) -> Document:
 
 
 def find_reports(paths: list[str | Path]) -> list[Path]:
-    """The report files named, folders searched recursively, in a stable order."""
+    """The report files named, folders searched recursively, in a stable order. The later
+    pages of a report a web site split over pages are read with its first page, not alone."""
+    from auditlib.ingest.pages import is_continuation
+
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -119,7 +122,10 @@ def find_reports(paths: list[str | Path]) -> list[Path]:
                 sorted(
                     f
                     for f in p.rglob("*")
-                    if f.suffix.lower() in SUFFIXES and not f.name.startswith(".") and _inside(f, p)
+                    if f.suffix.lower() in SUFFIXES
+                    and not f.name.startswith(".")
+                    and _inside(f, p)
+                    and not is_continuation(f)
                 )
             )
         else:
