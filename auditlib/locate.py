@@ -271,9 +271,10 @@ def locate(findings: list[Any], reports: Iterable[Any]) -> None:
     for source, fs in per_report.items():
         report = by_source[source]
         text = report_text(report)
-        starts, owners = _line_starts(report)
         blocks = report.document.blocks
         is_pdf = report.document.kind == "pdf"
+        # Lines to pages: only a PDF has pages to place a sentence on.
+        starts, owners = _line_starts(report) if is_pdf else ([], [])
         pdf = _open_pdf(report) if is_pdf else None
         try:
             for f in fs:
