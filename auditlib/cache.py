@@ -28,6 +28,8 @@ import hashlib
 import hmac
 import os
 import pickle
+import re
+import shutil
 import stat
 import tempfile
 import time
@@ -42,6 +44,12 @@ _MAGIC = b"auditlib-cache-2\n"
 _MAC_LEN = 32
 # A writer takes milliseconds; a temporary file older than this was left by a killed one.
 _STALE_SECONDS = 600
+# Each version of auditlib's code caches in its own folder; a folder that no run has opened for
+# this long belongs to a version no longer run, and only costs disk (a province's reports
+# parse to gigabytes).
+RETIRE_AFTER_SECONDS = 30 * 86400
+_CODE_DIR = re.compile(r"[0-9a-f]{16}")
+_USED = ".used"
 
 
 @cache
@@ -99,6 +107,29 @@ def _key(root: Path) -> bytes:
     return key
 
 
+def _retire_old_versions(root: Path, current: Path) -> None:
+    """Mark ``current`` as in use, and remove the other code versions' folders no run has used
+    for :data:`RETIRE_AFTER_SECONDS`. Only folders named as this module names them go, never a
+    link: ``$AUDITLIB_CACHE`` may point at a folder that holds other things too."""
+    current.mkdir(exist_ok=True, mode=0o700)
+    with contextlib.suppress(OSError):
+        (current / _USED).touch()
+    limit = time.time() - RETIRE_AFTER_SECONDS
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return
+    for e in entries:
+        if e.name == current.name or not _CODE_DIR.fullmatch(e.name) or not e.is_dir(follow_symlinks=False):
+            continue
+        try:
+            used = os.stat(Path(e.path) / _USED, follow_symlinks=False).st_mtime
+        except OSError:
+            used = e.stat(follow_symlinks=False).st_mtime
+        if used < limit:
+            shutil.rmtree(e.path, ignore_errors=True)
+
+
 class Cache:
     """A private directory of authenticated entries: ``<dir>/<code>/<sha[:2]>/<sha>.<kind>.pkl``."""
 
@@ -114,6 +145,7 @@ class Cache:
             _private_dir(d)
             self._secret = _key(d)
             self.dir = d / code_fingerprint()
+            _retire_old_versions(d, self.dir)
         except (OSError, CacheUnsafe) as exc:
             # Better slow than trusting a folder someone else can write to.
             warnings.warn(f"解析缓存不可用，将重新解析 (parse cache disabled): {exc}", stacklevel=2)

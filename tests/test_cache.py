@@ -51,3 +51,38 @@ def test_damaged_cache_entry_is_rebuilt(tmp_path):
         f.write_bytes(b"not a pickle")
     (again,) = load_reports(SAMPLES / "003_c430893fbea2ae1b.txt", cache=cache)
     assert again.to_json() == r.to_json()
+
+
+def test_folders_of_code_versions_no_longer_run_are_removed(tmp_path):
+    """Each code version caches in its own folder: one no run has opened for a month goes when
+    the cache is next opened; a recent one stays, and so does anything not ours (other files in a
+    shared $AUDITLIB_CACHE, a link that happens to look like a version folder)."""
+    import os
+
+    from auditlib.cache import RETIRE_AFTER_SECONDS, code_fingerprint
+
+    root = tmp_path / "cache"
+    first = Cache(root)
+    (r,) = load_reports(SAMPLES / "003_c430893fbea2ae1b.txt", cache=first, bounded=False)
+    month = time.time() - RETIRE_AFTER_SECONDS - 86400
+    old, recent = root / "0123456789abcdef", root / "fedcba9876543210"
+    for d in (old, recent):
+        shutil.copytree(root / code_fingerprint(), d)
+    os.utime(old / ".used", (month, month))
+    mine = root / "notes-0123456789"
+    mine.mkdir()
+    os.utime(mine, (month, month))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("x")
+    os.utime(elsewhere, (month, month))
+    (root / "aaaaaaaaaaaaaaaa").symlink_to(elsewhere)
+    # The current version's own folder is in use even when its mark is old: opening marks it.
+    os.utime(root / code_fingerprint() / ".used", (month, month))
+
+    again = Cache(root)
+    assert not old.exists()
+    assert recent.is_dir() and mine.is_dir() and (elsewhere / "keep.txt").is_file()
+    assert (root / code_fingerprint() / ".used").stat().st_mtime > month + 86400
+    (cached,) = load_reports(SAMPLES / "003_c430893fbea2ae1b.txt", cache=again, bounded=False)
+    assert cached.to_json() == r.to_json() and again.has(r.digest, "report")
