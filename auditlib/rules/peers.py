@@ -19,7 +19,6 @@ by set intersection, so the work grows linearly with the corpus
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from auditlib.rules import Context, agency_years, make, rule
 from auditlib.rules.crossyear import CLAUSE_BREAK, DIGITS, MIN_CLAUSE, prose
 
 SHINGLE = 10  # characters: long enough that two agencies' own sentences rarely share one by chance
-SAMPLE = 4  # keep about one shingle in SAMPLE (see _ANCHORS)
+SAMPLE = 4  # keep about one shingle in SAMPLE (see _anchor)
 COMMON_MIN = 5  # a stretch printed by this many agencies is standard, however small the corpus
 COMMON_SHARE = 0.01  # … or by this share of the corpus's agencies
 COMMON_CAP = 50  # … and always once this many print it (bounds every posting list)
@@ -55,18 +54,35 @@ def _normalised(report: Report) -> str:
 # Shingles are kept when their first character is one of these: about one character in SAMPLE,
 # fixed (not Python's per-process string hash), so a re-run keeps the same shingles and states
 # the same share.
-_ANCHORS = frozenset(
-    chr(c) for c in (*range(0x20, 0x7F), *range(0x3000, 0xA000)) if (c * 0x9E3779B1 >> 12) % SAMPLE == 0
-)
-_ANCHOR_CLASS = "[" + "".join(re.escape(c) for c in sorted(_ANCHORS)) + "]"
-# A look-ahead captures every kept shingle, overlapping, in one C-level scan.
-_KEPT = re.compile(f"(?=({_ANCHOR_CLASS}.{{{SHINGLE - 1}}}))", re.S)
-_EVERY = re.compile(f"(?=(.{{{SHINGLE}}}))", re.S)
+def _anchors() -> np.ndarray:
+    """Per code point below 0xA000, whether it starts a kept shingle: printable ASCII and the
+    CJK blocks, one in SAMPLE by a fixed multiplicative hash; nothing from 0xA000 up."""
+    c = np.arange(0xA001, dtype=np.uint64)
+    known = ((c >= 0x20) & (c < 0x7F)) | ((c >= 0x3000) & (c < 0xA000))
+    return known & ((c * np.uint64(0x9E3779B1) >> np.uint64(12)) % np.uint64(SAMPLE) == 0)
+
+
+_ANCHOR = _anchors()
+_BASE = np.uint64(0x100000001B3)
 
 
 def shingles(text: str, every: bool = False) -> frozenset[int]:
-    """The kept shingles of a normalised text, as hashes (``every``: all of them)."""
-    return frozenset(map(hash, (_EVERY if every else _KEPT).findall(text)))
+    """The kept shingles of a normalised text, as hashes (``every``: all of them).
+
+    Each SHINGLE-character window is hashed as a polynomial in its code points (mod 2⁶⁴), all
+    windows at once in a few whole-array operations: no string is made per shingle.
+    """
+    n = len(text) - SHINGLE + 1
+    if n <= 0:
+        return frozenset()
+    a = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    h = a[:n].copy()
+    for k in range(1, SHINGLE):
+        h *= _BASE  # wraps modulo 2⁶⁴, as meant
+        h += a[k : k + n]
+    if not every:
+        h = h[_ANCHOR[np.minimum(a[:n], 0xA000)]]
+    return frozenset(h.view(np.int64).tolist())
 
 
 def common_threshold(agencies: int) -> int:

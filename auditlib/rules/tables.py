@@ -42,11 +42,13 @@ def _unconfirmed(report: Report, table: str) -> set[tuple[str, str]]:
 
 def _row_totals(pt: ParsedTable, skip: set[tuple[str, str]]) -> Iterator[tuple[Row, int | float, int | float, int]]:
     """Rows whose 总计 (the last column) is not the sum of their other cells: (row, total, sum, blanks)."""
+    values = pt.values
     for row in pt.layout.rows:
-        if any((row.key, c.key) in skip for c in row.columns) or pt.unread([(row.key, c.key) for c in row.columns]):
+        cells = [cell for cell, _ in row.cell_keys]
+        if (skip and any(c in skip for c in cells)) or pt.unread(cells):
             continue
-        total = pt.get(row.key, "total")
-        found = _shortfall(total, [pt.get(row.key, c.key) for c in row.columns[:-1]])
+        total = values.get((row.key, "total"))
+        found = _shortfall(total, [values.get(c) for c in cells[:-1]])
         if found is not None:
             yield row, total, *found
 
