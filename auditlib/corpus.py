@@ -33,7 +33,7 @@ def load_one(path: str | Path, cache: Cache | None = None) -> Report | Unreadabl
     except IngestError as exc:
         return Unreadable(str(path), exc.code, exc.message)
     except MemoryError:
-        from auditlib.budget import MEMORY_BYTES, limit_error
+        from auditlib.limits import MEMORY_BYTES, limit_error
 
         exc = limit_error("MEMORY_LIMIT", MEMORY_BYTES)
         return Unreadable(str(path), exc.code, exc.message)

@@ -10,9 +10,9 @@ from typing import Any
 import pandas as pd
 
 from auditlib.blocks import Document, IngestError, Paragraph, Table
-from auditlib.budget import MAX_CHARS, limit_error
 from auditlib.cache import Cache
 from auditlib.layouts import TABLE_NAMES, layout
+from auditlib.limits import MAX_CHARS, limit_error
 from auditlib.meta import Meta, extract_meta
 from auditlib.sections import SECTION_NUMERALS, Section, find_sections, split_run_on
 from auditlib.tables import ParsedTable, cells_of, parse_labelled, parse_table4, quote, table_format, unreadable_reason

@@ -17,7 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hostile import CASES, write_case
 
-from auditlib.budget import MEMORY_BYTES, SECONDS, Worker
+from auditlib.budget import Worker
+from auditlib.limits import MEMORY_BYTES, SECONDS
 
 
 def main(rounds: int) -> None:

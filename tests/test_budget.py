@@ -21,9 +21,10 @@ import pytest
 
 from auditlib import load_reports
 from auditlib.audit import audit
-from auditlib.budget import MAX_PAGES, MAX_TABLE_CELLS, Worker
+from auditlib.budget import Worker
 from auditlib.cache import Cache
 from auditlib.claims import extract
+from auditlib.limits import MAX_PAGES, MAX_TABLE_CELLS
 from auditlib.report import Report
 from auditlib.rules import RULES, rule
 from tests.conftest import ROOT, sample_path

@@ -16,8 +16,8 @@ import docx
 from lxml import etree
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
-from auditlib.budget import MAX_TABLE_CELLS, MAX_UNPACKED_BYTES, MAX_UNPACKED_XML, limit_error, out_of_memory
 from auditlib.ingest.pictures import PictureReader
+from auditlib.limits import MAX_TABLE_CELLS, MAX_UNPACKED_BYTES, MAX_UNPACKED_XML, limit_error, out_of_memory
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"

@@ -22,10 +22,10 @@ from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWar
 from bs4.element import NavigableString, PreformattedString, Tag
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
-from auditlib.budget import MAX_TABLE_CELLS, limit_error, out_of_memory
 from auditlib.ingest.pictures import PictureReader
 from auditlib.ingest.text import WIDE_CHARS, bom_encoding
 from auditlib.ingest.text import decode as decode_text
+from auditlib.limits import MAX_TABLE_CELLS, limit_error, out_of_memory
 
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.IGNORECASE)

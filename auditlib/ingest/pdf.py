@@ -23,7 +23,9 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
-from auditlib.budget import (
+from auditlib.ingest.pdfgrid import WordLine, find_word_tables
+from auditlib.ingest.text import WIDE_CHARS
+from auditlib.limits import (
     MAX_OCR_PAGES,
     MAX_PAGES,
     MAX_SCAN_AREA,
@@ -33,8 +35,6 @@ from auditlib.budget import (
     out_of_memory,
     uncapped,
 )
-from auditlib.ingest.pdfgrid import WordLine, find_word_tables
-from auditlib.ingest.text import WIDE_CHARS
 
 # A space next to a wide character is an artefact of extraction (Word's auto-spacing
 # between CJK and digits, pdfplumber's gap detection), never something the author typed.

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from auditlib.blocks import Block, Paragraph, Table
-from auditlib.budget import MAX_OCR_PAGES, OCR_PAGE_SECONDS, allow, limit_error, uncapped
 from auditlib.ingest import ocr
+from auditlib.limits import MAX_OCR_PAGES, OCR_PAGE_SECONDS, allow, limit_error, uncapped
 
 # Smaller pictures are icons, logos or a signature: no table of the format fits.
 MIN_WIDTH_PX = 300
