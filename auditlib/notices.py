@@ -205,8 +205,7 @@ def write_notices(
     ``review_note`` (``ReviewStore.status_frame(...).to_dict("records")``).
     """
     from auditlib.clock import today
-    from auditlib.excel import atomic_path
-    from auditlib.sheets import safe_dirname
+    from auditlib.files import atomic_path, safe_dirname
 
     issued = issued or today()
     deadline = deadline or issued + dt.timedelta(days=REPLY_DAYS)
