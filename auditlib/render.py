@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -75,13 +76,51 @@ _CSS_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 """
 
 
+# What nbconvert's HTMLExporter does to its page after the template, done on the text: its
+# BeautifulSoup parse and re-serialisation of the whole page was most of a sheet's export time.
+_OUTPUT_DIV = re.compile(r'(<div class="(?:[^"<>]*\s)?(?:jp-OutputArea-output|jp-Cell-inputWrapper)(?:\s[^"<>]*)?"[^<>]*?)(\s*/?>)')
+_IMG_NO_ALT = re.compile(r"<(img)(?![^<>]*\salt=)(?=[\s/>])", re.I)
+
+
+def _accessible(page: str) -> str:
+    """Cells and outputs focusable (``tabindex``) and every picture with an ``alt``, as nbconvert's exporter leaves them."""
+    page = _OUTPUT_DIV.sub(lambda m: m.group(1) + ' tabindex="0"' + m.group(2), page)
+    return _IMG_NO_ALT.sub(r'<\1 alt="No description has been provided for this image"', page)
+
+
+@lru_cache(maxsize=1)
+def _exporter_class() -> type:
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class SheetExporter(HTMLExporter):  # type: ignore[misc]
+        """nbconvert's HTML exporter with its post-processing done on the text (:func:`_accessible`)."""
+
+        def from_notebook_node(self, nb: Any, resources: dict | None = None, **kw: Any) -> tuple[str, dict]:
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter(
+                "highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            )
+            resources = self._init_resources(resources)
+            self.register_filter(
+                "filter_data_type",
+                WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
+            )
+            page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return _accessible(page), resources
+
+    return SheetExporter
+
+
 @lru_cache(maxsize=4)
 def _exporter(assets: str, template: str = _TEMPLATE) -> Any:
     from jinja2 import DictLoader
-    from nbconvert import HTMLExporter
 
     text = template.replace("ASSETS", assets).replace("SHEET_CSS", SHEET_CSS).replace("PLOTLY_JS", PLOTLY_JS)
-    return HTMLExporter(
+    return _exporter_class()(
         extra_loaders=[DictLoader({"auditsheet.html.j2": text})],
         template_file="auditsheet.html.j2",
         exclude_input=True,
@@ -112,8 +151,6 @@ def export_html(nb: Any, assets: str = "..") -> str:
 
 def sheet_css() -> str:
     """JupyterLab's style sheet as nbconvert's lab template inlines it in every page."""
-    import re
-
     import nbformat
 
     page, _ = _exporter("", _CSS_TEMPLATE).from_notebook_node(nbformat.v4.new_notebook())
@@ -190,19 +227,30 @@ def render(task: Task) -> SheetResult:
     nb = copy.deepcopy(_template(task.notebook, os.path.getmtime(task.notebook)))
     nb.metadata[META_KEY] = {"fingerprint": task.fingerprint}
     try:
-        # A notebook node in, nothing written by papermill: no path of ours is ever a format string to it.
-        nb = pm.execute_notebook(
-            nb,
-            None,
-            parameters=task.parameters,
-            engine_name=kernels.ENGINE,
-            progress_bar=False,
-            log_output=False,
-            execution_timeout=task.timeout,
-            start_timeout=120,
-            kernel_cwd=str(d),
-        )
-        body = export_html(nb)
+        # The workbook is written here, from the same payload, while the kernel runs the notebook;
+        # it takes its place only if the notebook succeeds (then the page, the notebook last).
+        with atomic_path(d / SHEET_XLSX, suffix=".tmp.xlsx") as xlsx:
+            book = _writer().submit(write_workbook, task.parameters, xlsx)
+            try:
+                # A notebook node in, nothing written by papermill: no path of ours is ever a format string to it.
+                nb = pm.execute_notebook(
+                    nb,
+                    None,
+                    parameters=dict(task.parameters, write_excel=False),
+                    engine_name=kernels.ENGINE,
+                    progress_bar=False,
+                    log_output=False,
+                    execution_timeout=task.timeout,
+                    start_timeout=120,
+                    kernel_cwd=str(d),
+                )
+                body = export_html(nb)
+            except BaseException:
+                # Waited for, so that the workbook of a failed notebook is removed whole; the notebook's error is the one told.
+                with contextlib.suppress(Exception):
+                    book.result()
+                raise
+            book.result()
     except Exception as exc:
         return _failed(task, d, exc, t0)
 
@@ -214,6 +262,28 @@ def render(task: Task) -> SheetResult:
             (d / stale).unlink()
     files = [p for p in (d / SHEET_NOTEBOOK, d / SHEET_HTML, d / SHEET_XLSX) if p.exists()]
     return SheetResult(task.agency, d, True, time.perf_counter() - t0, None, files)
+
+
+@lru_cache(maxsize=1)
+def _writer() -> Any:
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditlib-xlsx")
+
+
+def write_workbook(parameters: dict[str, Any], path: str | os.PathLike[str]) -> Path:
+    """An agency's ``findings.xlsx`` from the sheet's own parameters: the payload the kernel
+    reads, the same reports, findings and decisions (:func:`auditlib.sheets.agency_findings`)."""
+    from auditlib.excel import build_agency_workbook
+    from auditlib.sheets import agency_findings, agency_reports, load_audit
+
+    run = load_audit(parameters["reports_dir"], cache=parameters.get("audit_cache"))
+    mine = agency_reports(run.items, parameters["agency"], parameters.get("years"), agencies=run.agencies)
+    if not mine:  # the notebook says so, in its own words; no workbook
+        return Path(path)
+    fdf = agency_findings(run.findings, mine, parameters.get("review_db"))
+    build_agency_workbook(mine, fdf).save(path)
+    return Path(path)
 
 
 def _failed(task: Task, d: Path, exc: BaseException, t0: float) -> SheetResult:

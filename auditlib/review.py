@@ -89,6 +89,16 @@ JOIN (SELECT finding_id, MAX(seq) AS seq FROM decisions GROUP BY finding_id) m
   ON d.seq = m.seq
 """
 
+# The same for a few findings (the ids twice, for the two IN lists); SQLite takes up to 32,766 parameters.
+_LATEST_OF = """
+SELECT d.finding_id, d.status, d.note, d.who, d.decided_at
+FROM decisions d
+JOIN (SELECT finding_id, MAX(seq) AS seq FROM decisions WHERE finding_id IN ({marks}) GROUP BY finding_id) m
+  ON d.seq = m.seq
+WHERE d.finding_id IN ({marks})
+"""
+_FEW_IDS = 4000
+
 DECISION_COLUMNS = ["finding_id", "status", "note", "who", "decided_at"]
 STATUS_COLUMNS = ["review_status", "review_note", "reviewer", "reviewed_at"]
 
@@ -179,9 +189,12 @@ class ReviewStore:
     >>> store.status_frame(findings_frame(findings))
     """
 
-    def __init__(self, path: str | os.PathLike[str] = DEFAULT_PATH, timeout: float = 60.0) -> None:
+    def __init__(self, path: str | os.PathLike[str] = DEFAULT_PATH, timeout: float = 60.0, check: bool = True) -> None:
+        """``check=False`` skips SQLite's integrity check (a read of the whole file): for the
+        sheets' kernels, thousands of readers of a database their runner has just checked."""
         self.path = Path(path)
         self.timeout = timeout
+        self.check = check
         self._check_file()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._init()
@@ -263,7 +276,7 @@ class ReviewStore:
     def _init(self) -> None:
         with self._read() as con:
             try:
-                check = con.execute("PRAGMA quick_check").fetchone()[0]
+                check = con.execute("PRAGMA quick_check").fetchone()[0] if self.check else "ok"
             except sqlite3.DatabaseError as exc:
                 raise ReviewStoreError(
                     f"审核数据库文件已损坏：{self.path}（{exc}）。文件未作任何改动；请从备份恢复。"
@@ -467,9 +480,17 @@ class ReviewStore:
         review_status is ``resolved`` for a finding the last sync no longer saw,
         else the latest decision, else ``open``.
         """
+        wanted = sorted(set(findings_df["id"].astype(str))) if "id" in findings_df else []
         with self._read() as con:
-            latest = pd.read_sql_query(_LATEST, con)
-            gone = {row[0] for row in con.execute("SELECT id FROM findings WHERE present = 0")}
+            if len(wanted) <= _FEW_IDS:
+                # One agency's findings (a sheet): read their rows only, not every decision of the province.
+                marks = ",".join("?" * len(wanted))
+                latest = pd.read_sql_query(_LATEST_OF.format(marks=marks), con, params=wanted * 2)
+                gone_sql = f"SELECT id FROM findings WHERE present = 0 AND id IN ({marks})"
+                gone = {row[0] for row in con.execute(gone_sql, wanted)}
+            else:
+                latest = pd.read_sql_query(_LATEST, con)
+                gone = {row[0] for row in con.execute("SELECT id FROM findings WHERE present = 0")}
         out = findings_df.drop(columns=[c for c in STATUS_COLUMNS if c in findings_df.columns]).copy()
         by_id = latest.set_index("finding_id").astype(object)
         ids = out["id"].astype(str)

@@ -107,6 +107,23 @@ def agency_reports(
     return sorted(mine, key=lambda r: (r.meta.year or 0, r.source))
 
 
+def agency_findings(findings: Iterable[Finding], reports: Iterable[Report], review_db: str | os.PathLike[str] | None) -> pd.DataFrame:
+    """The findings on ``reports`` as a frame, with the auditors' latest decision on each.
+
+    What the sheet's notebook shows and its workbook holds, made the same way by
+    both (the runner writes the workbook beside the kernel). The database is read,
+    not checked: the runner (or the notebook's own sync) opened it moments ago.
+    """
+    from auditlib.findings import findings_frame
+    from auditlib.review import ReviewStore
+
+    sources = {r.source for r in reports}
+    fdf = findings_frame([f for f in findings if f.source in sources])
+    if review_db:
+        return ReviewStore(review_db, check=False).status_frame(fdf)
+    return fdf.assign(review_status="open", review_note="", reviewer=None, reviewed_at=None)
+
+
 # ================================================================= audit once
 PEERS_FILE = "peers.pkl"
 

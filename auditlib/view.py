@@ -160,11 +160,12 @@ def table_display(report: Report, table: str) -> pd.DataFrame:
     pt = report.tables[table]
     lay = pt.layout
     data = []
-    for row_key, _label in df.index:
+    col_keys = [k for k, _ in df.columns]
+    # Row by row, by position: a label lookup per cell (df.loc) was most of a sheet's table time.
+    for (row_key, _label), values in zip(df.index, df.itertuples(index=False, name=None), strict=True):
         own = {c.key for c in lay.row(row_key).columns}
         line: list[Any] = []
-        for col_key, _ in df.columns:
-            v = df.loc[(row_key, _label), (col_key, _)]
+        for col_key, v in zip(col_keys, values, strict=True):
             if col_key not in own:
                 line.append(None)
             elif v is None or pd.isna(v):
