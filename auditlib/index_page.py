@@ -87,11 +87,19 @@ def update_index(
     out = Path(out_dir)
     merged = read_manifest(out)
     this_run = list(entries)
+    # By directory, so that each of a province's thousands of entries is matched at once, not against every other.
+    by_dir: dict[str, set[str]] = {}
+    for o in merged.values():
+        by_dir.setdefault(o.directory, set()).add(o.agency)
     for e in this_run:
         # An entry recovered from disk is named after its directory: the real one replaces it.
-        for old in [o for o in merged.values() if o.directory == e.directory and o.agency != e.agency]:
-            del merged[old.agency]
+        for name in by_dir.pop(e.directory, set()) - {e.agency}:
+            merged.pop(name, None)
+        old = merged.get(e.agency)
+        if old is not None and old.directory != e.directory:
+            by_dir.get(old.directory, set()).discard(e.agency)
         merged[e.agency] = e
+        by_dir[e.directory] = {e.agency}
     doc = {"updated_at": now(), "entries": [asdict(e) for e in sorted(merged.values(), key=lambda e: e.agency)]}
     with atomic_path(out / MANIFEST) as tmp:
         tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")

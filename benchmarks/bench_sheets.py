@@ -1,6 +1,7 @@
 """Audit sheets at scale: sheets per minute and bytes per agency, beside the floor.
 
-    .venv/bin/python benchmarks/bench_sheets.py [--agencies 100 1000] [--jobs 2] [--keep DIR]
+    .venv/bin/python benchmarks/bench_sheets.py [--agencies 100 1000 3334] [--jobs 2] [--keep DIR]
+    .venv/bin/python benchmarks/bench_sheets.py --parent-only --agencies 1000 3334
 
 For each size N a corpus of 3·N reports (N agencies, three years each) is made
 with benchmarks/generate.py, parsed and audited once (the parse cache warm, as
@@ -14,6 +15,8 @@ sheet (executed notebook, HTML, Excel). Printed per size:
   * a re-run with nothing changed, and one after a single report changed
     (how many sheets were rendered again);
   * the load average before and after (the machine is shared).
+With --parent-only, only the runner's own work (no kernels) per agency, to show
+that it grows linearly with the number of agencies.
 The floor: the same sheet notebook executed again and again in one already warm
 kernel (no process pool, no index, no scheduling), seconds per sheet; J workers
 at best reach J sheets in that time.
@@ -30,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -164,17 +168,68 @@ def one_size(n: int, jobs: int, work: Path) -> None:
     )
 
 
+def parent_only(n: int, work: Path) -> None:
+    """The runner's own work for N agencies, no kernel run: the check that it grows linearly.
+
+    ``run_sheets`` in full (the audit read from the parse cache, the review database
+    synced, fingerprints, payloads, the corpus frame, the tasks, index.json and
+    index.html), its executor one that finishes every sheet at once without writing it.
+    """
+    from auditlib.executors import register
+    from auditlib.render import SheetResult
+    from auditlib.sheets import prepare_audit, run_sheets
+
+    @register("bench-none")
+    class NoSheets:
+        def __init__(self, **_: object) -> None:
+            pass
+
+        def results(self, tasks: list, shared: object) -> Iterator[tuple[object, SheetResult]]:
+            for t in tasks:
+                yield t, SheetResult(t.agency, Path(t.directory), True, 0.0, None, [])
+
+    reports = work / f"corpus-{n}"
+    if not reports.exists():
+        generate(3 * n, reports)
+    t0 = time.perf_counter()
+    prepare_audit(reports)
+    t_parse = time.perf_counter() - t0
+    out = work / f"parent-{n}"
+    shutil.rmtree(out, ignore_errors=True)
+    times = []
+    for _ in range(2):  # the first also creates the review database
+        t0 = time.perf_counter()
+        results = run_sheets(reports, out, executor="bench-none", progress=False, force=True)
+        times.append(time.perf_counter() - t0)
+    wall = min(times)
+    index_kb = sum((out / f).stat().st_size for f in ("index.json", "index.html")) / 1024
+    print(
+        f"\n== parent only, {len(results)} agencies ({3 * n} reports); load {_load()}\n"
+        f"   parse + audit (cache warm)      : {t_parse:8.1f} s = {t_parse / len(results) * 1000:.1f} ms an agency\n"
+        f"   run_sheets without kernels      : {wall:8.1f} s = {wall / len(results) * 1000:.1f} ms an agency"
+        f" (audit included; index.json + index.html {index_kb:.0f} KB)\n"
+        f"   peak RSS of this process        : {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--agencies", type=int, nargs="+", default=[100, 1000])
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=5, help="sheets timed for the floor")
     ap.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it (corpora are reused)")
+    ap.add_argument(
+        "--parent-only", action="store_true", help="time only the runner's own work per agency (no kernels): is it linear?"
+    )
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-sheets-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"{os.cpu_count()} CPUs; load average {_load()}; work folder {work}")
     try:
+        if args.parent_only:
+            for n in args.agencies:
+                parent_only(n, work)
+            return
         smallest = work / f"corpus-{min(args.agencies)}"
         if not smallest.exists():
             generate(3 * min(args.agencies), smallest)
