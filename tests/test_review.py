@@ -278,3 +278,36 @@ def test_a_version_1_database_gains_drafts_and_keeps_its_decisions(tmp_path) -> 
     assert store.drafts() == {}
     with pytest.raises(ReviewStoreError):
         store.save_draft("nope", "x")  # only on a finding that was synced
+
+
+def test_status_of_a_few_findings_reads_them_alone_and_agrees_with_the_whole(store: ReviewStore, monkeypatch) -> None:
+    """A sheet asks about its agency's findings: read by id (not every decision), the same answer."""
+    import auditlib.review as review
+
+    fs = [mk(i, source=f"s{i % 3}.txt") for i in range(12)]
+    store.sync(fs)
+    for i, f in enumerate(fs[:8]):
+        store.decide(f.id, "confirmed" if i % 2 else "dismissed", f"第{i}次")
+    store.decide(fs[1].id, "dismissed", "改判")  # the latest wins
+    store.sync(fs[1:])  # fs[0] gone: resolved
+    some = findings_frame([fs[0], fs[1], fs[5], fs[10]])
+    monkeypatch.setattr(review, "_FEW_IDS", 0)  # every decision read, as for a whole corpus
+    whole = store.status_frame(store.findings()).set_index("id")
+    monkeypatch.undo()
+    few = store.status_frame(some).set_index("id")
+    cols = ["review_status", "review_note", "reviewer", "reviewed_at"]
+    assert few[cols].equals(whole.loc[list(some["id"]), cols])
+    assert list(few.loc[[fs[0].id, fs[1].id, fs[5].id, fs[10].id], "review_status"]) == [
+        "resolved", "dismissed", "confirmed", "open"
+    ]
+    assert few.loc[fs[1].id, "review_note"] == "改判"
+
+
+def test_a_store_opened_unchecked_still_refuses_another_programs_database(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    with pytest.raises(ReviewStoreError):
+        ReviewStore(path, check=False)

@@ -36,6 +36,24 @@ from tests.conftest import ROOT, SAMPLES
 # ---------------------------------------------------------------- fast
 
 
+def test_page_outputs_focusable_and_pictures_described_as_nbconvert_leaves_them() -> None:
+    from auditlib.render import _accessible
+
+    page = (
+        '<div class="jp-Cell-inputWrapper">'
+        '<div class="jp-RenderedHTMLCommon jp-OutputArea-output " data-mime-type="text/html">'
+        "<img src='evidence/p1.png' alt='原件第1页'><img src=\"data:image/png;base64,AA\">"
+        '<div class="jp-OutputArea-output-x">&lt;img src=x&gt;</div></div></div>'
+    )
+    assert _accessible(page) == (
+        '<div class="jp-Cell-inputWrapper" tabindex="0">'
+        '<div class="jp-RenderedHTMLCommon jp-OutputArea-output " data-mime-type="text/html" tabindex="0">'
+        "<img src='evidence/p1.png' alt='原件第1页'>"
+        '<img alt="No description has been provided for this image" src="data:image/png;base64,AA">'
+        '<div class="jp-OutputArea-output-x">&lt;img src=x&gt;</div></div></div>'
+    )
+
+
 def test_highlight_escapes_before_marking() -> None:
     assert highlight("前<b>后", ["<b>"]) == "前<mark>&lt;b&gt;</mark>后"
     assert highlight("a&b <script>", ["&b"]) == "a<mark>&amp;b</mark> &lt;script&gt;"
@@ -135,6 +153,7 @@ def test_notebook_shows_agency_tables_and_decisions(sheets_run, corpus) -> None:
             if isinstance(node, ast.Assign)
         }
         assert injected["agency"] == r.agency
+        assert injected["write_excel"] is False  # the worker writes the workbook from the payload, beside the kernel
         text = _outputs_text(nb)
         assert html.escape(r.agency) in text
         for rep in by_name[r.agency]:
@@ -290,6 +309,8 @@ def test_a_failing_agency_is_reported_and_the_rest_go_on(tmp_path: Path, corpus)
     assert not by[bad].ok and "RuntimeError" in by[bad].error and "表格坏了" in by[bad].error
     assert (by[bad].directory / "error.txt").exists()
     assert not (by[bad].directory / "audit_sheet.html").exists()
+    # The worker's workbook of a failed notebook is removed with it, not left behind half a sheet.
+    assert not (by[bad].directory / "findings.xlsx").exists() and not list(by[bad].directory.glob(".*"))
     assert by[good].ok and (by[good].directory / "findings.xlsx").exists()
 
     # The failed agency alone again, now with the real notebook: its line is updated, the other kept.
