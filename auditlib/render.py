@@ -1,8 +1,9 @@
 """One agency's audit sheet: run its notebook in a warm kernel, then write the page and the notebook.
 
 The notebook (``notebooks/audit_sheet.ipynb``) is executed by papermill with the
-warm-kernel engine (:mod:`auditlib.kernels`); the kernel writes the Excel
-workbook itself from the agency's payload. The executed notebook papermill
+warm-kernel engine (:mod:`auditlib.kernels`); meanwhile this process writes the
+Excel workbook from the same payload (:func:`write_workbook`), so the kernel
+needn't (its ``write_excel`` parameter is False). The executed notebook papermill
 hands back is exported to HTML as it is, never read back from disk. Files go
 in atomically and the notebook last: a notebook whose fingerprint matches the
 run's inputs therefore means the page and workbook beside it are of that run too
