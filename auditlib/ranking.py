@@ -262,10 +262,15 @@ def _signed(v: Any) -> str:
     return f"+{v}" if v > 0 else str(v)
 
 
+# Rows of the ranking on the page at first, and added by each 显示更多 (the export has them all):
+# at 10,000 reports there are over 3,000 agencies, and the page stays small.
+PAGE_ROWS = 50
+
+
 def ranking_html(
     rank: pd.DataFrame,
     links: Callable[[str], list[tuple[str, str]]] | None = None,
-    limit: int = 50,
+    limit: int = PAGE_ROWS,
     esc: Callable[[Any], str] = str,
 ) -> str:
     """The ranking as an escaped HTML table of its first ``limit`` rows; ``links(agency)`` gives (label, href) pairs."""

@@ -135,6 +135,84 @@ def test_figures_become_plotly_bundles_without_plotly_io_renderers():
     assert got["y"][0] == r.value("table3", "granted", "total")
 
 
+def test_chart_widget_sends_a_figure_only_when_it_changes(corpus):
+    from auditlib.chart_widget import Chart
+
+    reports, findings = corpus
+    ov = dash.overview(findings, dash.report_frame(reports))
+    chart = Chart()
+    sent = []
+    chart.observe(lambda change: sent.append(change["new"]), names="figure")
+    chart.show(dash.fig_severity(ov))
+    chart.show(dash.fig_severity(ov))  # the same figure again: nothing to send
+    assert len(sent) == 1
+    fig = chart.figure
+    assert fig == dash.figure_bundle(dash.fig_severity(ov))["application/vnd.plotly.v1+json"]
+    assert fig["data"][0]["x"] == ["错误", "警告", "提示"]
+    errors_only = dash.overview(findings[findings["severity"].astype(str) == "error"], dash.report_frame(reports))
+    chart.show(dash.fig_severity(errors_only))
+    assert len(sent) == 2 and chart.figure != fig
+
+
+def test_plotlyjs_is_served_from_a_data_folder_of_its_own():
+    import os
+
+    from auditlib import chart_widget
+
+    src = chart_widget.plotlyjs_source()
+    assert src.is_file() and src.stat().st_size > 1_000_000 and src.name.endswith(".min.js")
+    head = src.read_bytes()[:4000]
+    assert b"plotly" in head.lower()
+    root = chart_widget.static_dir("auditlib")
+    try:
+        served = root / "voila" / "templates" / "auditlib" / "static" / chart_widget.PLOTLY_JS
+        assert served.is_file() and not served.is_symlink()  # tornado refuses links out of its folder
+        assert served.read_bytes() == src.read_bytes()
+        assert os.stat(served).st_mode & 0o444
+    finally:
+        shutil.rmtree(root)
+
+
+def test_report_detail_marks_flagged_cells_and_escapes(corpus):
+    import pandas as pd
+
+    reports, findings = corpus
+    r = next(r for r in reports if r.meta.agency == "石龙区人民政府办公室")
+    fs = findings[findings["source"] == r.source]
+    assert len(fs)
+    out = dash.report_detail_html("<b>石龙区</b>", r, fs)
+    assert "&lt;b&gt;石龙区&lt;/b&gt;" in out and "<b>石龙区</b>" not in out
+    for rule in set(fs["rule"].astype(str)):
+        assert rule in out
+    for caption in ("表二 主动公开", "表三 依申请公开", "表四 复议诉讼"):
+        assert caption in out
+    cells_flagged = fs.dropna(subset=["table", "row"])
+    assert ('class="num flag"' in out or 'class="na flag"' in out) == (len(cells_flagged) > 0)
+    # Past the limit the list says how many there are.
+    many = pd.concat([fs] * 80, ignore_index=True)
+    listed = dash.findings_html(many, limit=10)
+    assert listed.count("<tr>") - listed.count("<tr><th>") == 10  # ten rows besides the heading
+    assert f"共 {len(many)} 条，显示前 10 条" in listed
+
+
+def test_reviews_differ(corpus, tmp_path):
+    from auditlib.review import ReviewStore
+
+    reports, findings = corpus
+    db = tmp_path / "audit.db"
+    before, has = dash.review_status(findings, db)
+    assert not has
+    again, _ = dash.review_status(findings, db)
+    assert not dash.reviews_differ(before, again)
+    store = ReviewStore(db)
+    store.sync(audit(reports))
+    synced, _ = dash.review_status(findings, db)
+    assert not dash.reviews_differ(before, synced)  # a database without decisions shows the same
+    store.decide(findings["id"].iloc[0], "confirmed", "核实", who="tester")
+    decided, has = dash.review_status(findings, db)
+    assert has and dash.reviews_differ(before, decided)
+
+
 def test_html_is_escaped():
     import pandas as pd
 
@@ -237,12 +315,13 @@ def _page(p):
     return browser, page, errors, dialogs
 
 
-# jupyterlab-plotly's mime renderer, after drawing a chart, snapshots it to PNG and calls
-# model.setData(); Voilà's output model has no setData, so each chart logs this harmless
-# page error (the chart itself is drawn). Favicon 404s are ignored too, should any occur.
-# Leaving the page sends Voilà's kernel-shutdown beacon, which the browser reports as aborted
-# with the page (the server gets it: see test_kernels_are_freed_and_bounded).
-KNOWN_NOISE = ("setData is not a function", "favicon", "/voila/api/shutdown/")
+# Favicon 404s are ignored, should any occur. Leaving the page sends Voilà's kernel-shutdown
+# beacon, which the browser reports as aborted with the page (the server gets it: see
+# test_kernels_are_freed_and_bounded).
+KNOWN_NOISE = ("favicon", "/voila/api/shutdown/")
+# The charts (auditlib.chart_widget): every one on screen drawn, none waiting for its figure.
+DRAWN = "() => document.querySelectorAll('.adash-chart[data-drawn]').length >= 5 && !document.querySelector('.adash-chart[data-pending]')"
+DRAW_COUNTS = "() => [...document.querySelectorAll('.adash-chart')].map(e => Number(e.dataset.drawn || 0))"
 
 
 def _real(errors: list[str]) -> list[str]:
@@ -400,11 +479,23 @@ def test_supervisors_view_in_browser(tmp_path, corpus):
             assert sorted(cities) == ["柳州市", "淮安市", "石龙区"]
 
             # 2021 + 错误: the 发现 card, the charts and the ranking agree.
+            # The charts are redrawn in place (auditlib.chart_widget), not replaced by new ones.
+            page.wait_for_function(DRAWN, timeout=60_000)
+            page.evaluate("() => document.querySelectorAll('.adash-chart').forEach((e, i) => { e.dataset.mark = i; })")
+            drawn_before = page.evaluate(DRAW_COUNTS)
             page.locator(".widget-select-multiple:has-text('年度') select").select_option(label="2021")
             page.locator(".widget-select-multiple:has-text('级别') select").select_option(label="错误")
             page.wait_for_function(f"() => [...document.querySelectorAll('.adash-kpi')].some(e => e.innerText.includes('发现') && e.querySelector('b').innerText === '{len(errors_2021)}')", timeout=30_000)
             shown = page.locator(".adash-rank tbody tr td:nth-child(7)").all_inner_texts()
             assert sum(int(x) for x in shown) == len(errors_2021)
+            page.wait_for_function(DRAWN, timeout=60_000)
+            assert page.evaluate("() => [...document.querySelectorAll('.adash-chart')].every((e, i) => e.dataset.mark === String(i))")
+            drawn_after = page.evaluate(DRAW_COUNTS)
+            assert len(drawn_after) == len(drawn_before) >= 5
+            # The five overview charts changed with the selection and were each drawn again.
+            assert all(a > b for a, b in list(zip(drawn_after, drawn_before, strict=True))[:5]), (drawn_before, drawn_after)
+            sev_bars = page.evaluate("() => Array.from(document.querySelector('.adash-chart .js-plotly-plot').data[0].y)")
+            assert sev_bars[0] == len(errors_2021) and sum(x or 0 for x in sev_bars) == len(errors_2021)
 
             # Export what is filtered.
             page.locator(".widget-button:has-text('导出 CSV')").click()
