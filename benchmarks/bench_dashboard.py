@@ -60,6 +60,10 @@ RANK_SUM = "() => [...document.querySelectorAll('.adash-rank tbody tr td:nth-chi
 # Every chart on screen drawn, none waiting for its figure (data-drawn / data-pending: chart_widget).
 CHARTS_DRAWN = ("(n) => document.querySelectorAll('.adash-chart[data-drawn]').length >= n"
                 " && !document.querySelector('.adash-chart[data-pending]')")
+# How many times each chart has been drawn; and: each of the first len(before) drawn again since.
+DRAW_COUNTS = "() => [...document.querySelectorAll('.adash-chart')].map(e => Number(e.dataset.drawn || 0))"
+REDRAWN = (f"(before) => {{ const now = ({DRAW_COUNTS})(); return before.every((n, i) => now[i] > n)"
+           " && !document.querySelector('.adash-chart[data-pending]'); }")
 OVERVIEW_CHARTS = 5
 DOM_SIZE = "() => document.querySelectorAll('*').length"
 # Before the page's scripts: time plotly.js's arrival and every Plotly.react call, and count long tasks.
@@ -209,12 +213,14 @@ def visit(srv: dash.Server, names: list[str]) -> dict:
         first_year = years.locator("option").first.inner_text()
         for choice in ([first_year], []):
             before = page.evaluate(RANK_SUM)
+            drawn = page.evaluate(DRAW_COUNTS)[:OVERVIEW_CHARTS]
             n_react = len(page.evaluate("() => window.__bench.react"))
             m0, mark, c0 = _metrics(cdp), wire.mark(), _kernel_cpu(srv)
             t1 = time.monotonic()
             years.select_option(choice)
+            # A year changes all five overview charts: each must have been drawn again.
             page.wait_for_function(f"() => ({RANK_SUM})() !== {before}", timeout=120_000)
-            page.wait_for_function(CHARTS_DRAWN, arg=OVERVIEW_CHARTS, timeout=120_000)
+            page.wait_for_function(REDRAWN, arg=drawn, timeout=120_000)
             page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
             dt = time.monotonic() - t1
             out["filter"].append(dt)
@@ -228,11 +234,14 @@ def visit(srv: dash.Server, names: list[str]) -> dict:
         drill = page.locator(".widget-dropdown select").last
         for name in names:
             n_react = len(page.evaluate("() => window.__bench.react"))
+            drill_drawn = page.evaluate(DRAW_COUNTS)[-1]
             m0, mark = _metrics(cdp), wire.mark()
             t1 = time.monotonic()
             drill.select_option(label=name)
             page.wait_for_selector(f"h3:has-text('{name}')", timeout=120_000)
-            page.wait_for_function(CHARTS_DRAWN, arg=OVERVIEW_CHARTS + 1, timeout=120_000)
+            # The drill-down's chart (the page's last) drawn for this agency.
+            page.wait_for_function(f"(n) => ({DRAW_COUNTS})().at(-1) > n && !document.querySelector('.adash-chart[data-pending]')",
+                                   arg=drill_drawn, timeout=120_000)
             dt = time.monotonic() - t1
             out["switch"].append(dt)
             page.wait_for_timeout(300)

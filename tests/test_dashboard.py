@@ -488,13 +488,17 @@ def test_supervisors_view_in_browser(tmp_path, corpus):
             page.wait_for_function(f"() => [...document.querySelectorAll('.adash-kpi')].some(e => e.innerText.includes('发现') && e.querySelector('b').innerText === '{len(errors_2021)}')", timeout=30_000)
             shown = page.locator(".adash-rank tbody tr td:nth-child(7)").all_inner_texts()
             assert sum(int(x) for x in shown) == len(errors_2021)
+            # What plotly drew (its typed-array y, decoded): the severity bars come to 2021's errors.
+            # (Widgets' updates may be applied in any order: the card can show before a chart.)
+            sev_y = "() => Array.from(document.querySelector('.adash-chart .js-plotly-plot')._fullData[0].y)"
+            page.wait_for_function(f"() => ({sev_y})()[0] === {len(errors_2021)}", timeout=30_000)
             page.wait_for_function(DRAWN, timeout=60_000)
             assert page.evaluate("() => [...document.querySelectorAll('.adash-chart')].every((e, i) => e.dataset.mark === String(i))")
             drawn_after = page.evaluate(DRAW_COUNTS)
             assert len(drawn_after) == len(drawn_before) >= 5
             # The five overview charts changed with the selection and were each drawn again.
             assert all(a > b for a, b in list(zip(drawn_after, drawn_before, strict=True))[:5]), (drawn_before, drawn_after)
-            sev_bars = page.evaluate("() => Array.from(document.querySelector('.adash-chart .js-plotly-plot').data[0].y)")
+            sev_bars = page.evaluate(sev_y)
             assert sev_bars[0] == len(errors_2021) and sum(x or 0 for x in sev_bars) == len(errors_2021)
 
             # Export what is filtered.
