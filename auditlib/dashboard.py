@@ -116,7 +116,9 @@ def overview(findings_df: pd.DataFrame, reports_df: pd.DataFrame) -> Overview:
     sources = reports_df["source"]
     unreadable = ~reports_df["readable"].astype(bool)
     serious = findings_df[findings_df["severity"].astype(str).isin(SERIOUS)]
-    flagged = sources.isin(set(serious["source"])) | unreadable
+    # isin on the unique values, not on set(series): iterating a pandas string array one
+    # element at a time costs ~0.1 s for 55,000 findings (10,000 reports), on every filter.
+    flagged = sources.isin(serious["source"].unique()) | unreadable
     n = len(sources)
     n_clean = int((~flagged).sum())
     sev = findings_df["severity"].astype(str).value_counts()
@@ -349,7 +351,8 @@ def by_region(mix: pd.DataFrame, limit: int = MAX_BARS) -> pd.DataFrame:
     if len(mix) <= limit:
         return mix
     numeric = [c for c in mix.columns if c not in ("agency", "year", "region", "source") and pd.api.types.is_numeric_dtype(mix[c])]
-    d = mix.assign(region=mix["agency"].map(region_of))
+    regions = {a: region_of(a) for a in mix["agency"].unique()}  # once per agency, not per agency-year
+    d = mix.assign(region=mix["agency"].map(regions))
     out = d.groupby(["region", "year"], dropna=False)[numeric].sum(min_count=1).reset_index()
     return out.rename(columns={"region": "agency"})
 
