@@ -248,12 +248,15 @@ def _figure(*traces: Any):
     return go.Figure(data=list(traces), layout={"template": TEMPLATE})
 
 
-def _layout(fig, title: str, height: int = 320):
+def _layout(fig, title: str, height: int = 320, **layout: Any):
+    """Title, size, margins and font, and ``layout``'s own settings, in one update: each
+    ``update_layout`` costs plotly ~10 ms of bookkeeping, on every filter."""
     fig.update_layout(
         title={"text": esc(title), "x": 0.01},
         height=height,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         font={"family": "Noto Sans CJK SC, WenQuanYi Micro Hei, Microsoft YaHei, sans-serif"},
+        **layout,
     )
     return fig
 
@@ -306,8 +309,8 @@ def fig_rules(ov: Overview):
                 name=SEVERITY_ZH[sev],
                 marker_color=SEVERITY[sev].colour,
             )
-    fig.update_layout(barmode="stack", yaxis={"autorange": "reversed"})
-    return _layout(fig, "按规则的发现数 (findings by rule)", height=max(320, 26 * len(d) + 90))
+    return _layout(fig, "按规则的发现数 (findings by rule)", height=max(320, 26 * len(d) + 90),
+                   barmode="stack", yaxis={"autorange": "reversed"})
 
 
 def fig_heatmap(hm: pd.DataFrame):
@@ -328,8 +331,7 @@ def fig_heatmap(hm: pd.DataFrame):
             hovertemplate="%{y}<br>%{x}: %{z}<extra></extra>",
         )
     )
-    fig.update_layout(yaxis={"autorange": "reversed"}, xaxis={"tickangle": -35})
-    return _layout(fig, title, height=max(320, 34 * len(hm) + 160))
+    return _layout(fig, title, height=max(320, 34 * len(hm) + 160), yaxis={"autorange": "reversed"}, xaxis={"tickangle": -35})
 
 
 # Past this many bars or heatmap rows a chart stops being readable and becomes the
@@ -371,8 +373,8 @@ def fig_volumes(mix: pd.DataFrame):
             y=part["new_received"].astype(float),
             name="?" if pd.isna(year) else str(int(year)),
         )
-    fig.update_layout(barmode="group", xaxis={"tickangle": -25}, legend_title_text="年度")
-    return _layout(fig, "表三 本年新收申请数 (new requests)" + (" · 按地区合计" if grouped else ""), height=380)
+    return _layout(fig, "表三 本年新收申请数 (new requests)" + (" · 按地区合计" if grouped else ""), height=380,
+                   barmode="group", xaxis={"tickangle": -25}, legend_title_text="年度")
 
 
 def fig_outcomes(mix: pd.DataFrame, percent: bool = True):
@@ -387,13 +389,8 @@ def fig_outcomes(mix: pd.DataFrame, percent: bool = True):
     fig = _figure()
     for n in names:
         fig.add_bar(x=x, y=vals[n], name=n)
-    fig.update_layout(
-        barmode="stack",
-        xaxis={"tickangle": -25},
-        yaxis={"title": "%" if percent else "件"},
-    )
     title = "办理结果构成 (outcome mix)" + (" %" if percent else "") + (" · 按地区合计" if grouped else "")
-    return _layout(fig, title, height=400)
+    return _layout(fig, title, height=400, barmode="stack", xaxis={"tickangle": -25}, yaxis={"title": "%" if percent else "件"})
 
 
 def fig_review(progress: pd.DataFrame | None):
@@ -423,9 +420,8 @@ def fig_agency_table3(reports: Sequence[Report]):
         vals = agency_outcomes(r)
         y = [vals[n] for n in names]
         fig.add_trace(go.Bar(x=names, y=y, text=y, name=f"{r.meta.year or '?'}年度"))
-    fig.update_layout(barmode="group", legend_title_text="年度")
     who = agency_label(reports[0]) if reports else ""
-    return _layout(fig, f"{who} 表三办理结果 (request outcomes) 按年度", height=340)
+    return _layout(fig, f"{who} 表三办理结果 (request outcomes) 按年度", height=340, barmode="group", legend_title_text="年度")
 
 
 # ------------------------------------------------------------------ HTML
