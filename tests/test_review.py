@@ -232,12 +232,17 @@ def test_damaged_pages_give_clear_error_and_are_untouched(tmp_path: Path) -> Non
     assert _snapshot(path) == before
 
 
-def test_another_programs_database_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "other.db"
+def _other_programs_database(path: Path) -> Path:
+    """A SQLite file some other program made: a table of its own, none of ours."""
     con = sqlite3.connect(path)
     con.execute("CREATE TABLE accounts (id INTEGER)")
     con.commit()
     con.close()
+    return path
+
+
+def test_another_programs_database_is_refused(tmp_path: Path) -> None:
+    path = _other_programs_database(tmp_path / "other.db")
     before = _snapshot(path)
     with pytest.raises(ReviewStoreError, match="not a review database"):
         ReviewStore(path)
@@ -304,10 +309,6 @@ def test_status_of_a_few_findings_reads_them_alone_and_agrees_with_the_whole(sto
 
 
 def test_a_store_opened_unchecked_still_refuses_another_programs_database(tmp_path: Path) -> None:
-    path = tmp_path / "other.db"
-    con = sqlite3.connect(path)
-    con.execute("CREATE TABLE t (x)")
-    con.commit()
-    con.close()
+    path = _other_programs_database(tmp_path / "other.db")
     with pytest.raises(ReviewStoreError):
         ReviewStore(path, check=False)
