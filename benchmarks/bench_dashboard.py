@@ -43,6 +43,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -208,6 +209,17 @@ def visit(srv: dash.Server, names: list[str]) -> dict:
             f"{_browser_delta({}, m)}; long tasks {sum(bench['long']) / 1000:.2f} s; "
             f"DOM {page.evaluate(DOM_SIZE)} elements")
 
+        def record(kind: str, label: str, t1: float, mark: int, n_react: int, m0: dict, cpu: Callable[[], str] | None = None) -> None:
+            """The action's time (to now), and its breakdown once the last frames and paints have landed:
+            the kernel's CPU (``cpu()``, when given), its reply on the wire, the redraws, the main thread."""
+            dt = time.monotonic() - t1
+            out[kind].append(dt)
+            page.wait_for_timeout(300)
+            b, f, first, last = wire.since(mark, t1)
+            out["notes"].append(
+                f"{label} {dt:.2f} s: {cpu() if cpu else ''}reply {b / 1024:.0f} KB in {f} frames, "
+                f"{first:.2f}–{last:.2f} s after the choice; {_reacts(page, n_react)}; {_browser_delta(m0, _metrics(cdp))}")
+
         # Filters: one year on, then off again.
         years = page.locator(".widget-select-multiple:has-text('年度') select")
         first_year = years.locator("option").first.inner_text()
@@ -222,14 +234,8 @@ def visit(srv: dash.Server, names: list[str]) -> dict:
             page.wait_for_function(f"() => ({RANK_SUM})() !== {before}", timeout=120_000)
             page.wait_for_function(REDRAWN, arg=drawn, timeout=120_000)
             page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-            dt = time.monotonic() - t1
-            out["filter"].append(dt)
-            page.wait_for_timeout(300)
-            b, f, first, last = wire.since(mark, t1)
-            out["notes"].append(
-                f"filter {'year ' + first_year if choice else 'off'} {dt:.2f} s: kernel CPU {_kernel_cpu(srv) - c0:.2f} s; "
-                f"reply {b / 1024:.0f} KB in {f} frames, {first:.2f}–{last:.2f} s after the choice; {_reacts(page, n_react)}; "
-                f"{_browser_delta(m0, _metrics(cdp))}")
+            record("filter", f"filter {'year ' + first_year if choice else 'off'}", t1, mark, n_react, m0,
+                   cpu=lambda c0=c0: f"kernel CPU {_kernel_cpu(srv) - c0:.2f} s; ")
 
         drill = page.locator(".widget-dropdown select").last
         for name in names:
@@ -242,13 +248,7 @@ def visit(srv: dash.Server, names: list[str]) -> dict:
             # The drill-down's chart (the page's last) drawn for this agency.
             page.wait_for_function(f"(n) => ({DRAW_COUNTS})().at(-1) > n && !document.querySelector('.adash-chart[data-pending]')",
                                    arg=drill_drawn, timeout=120_000)
-            dt = time.monotonic() - t1
-            out["switch"].append(dt)
-            page.wait_for_timeout(300)
-            b, f, first, last = wire.since(mark, t1)
-            out["notes"].append(
-                f"switch {dt:.2f} s: reply {b / 1024:.0f} KB in {f} frames, {first:.2f}–{last:.2f} s; "
-                f"{_reacts(page, n_react)}; {_browser_delta(m0, _metrics(cdp))}")
+            record("switch", "switch", t1, mark, n_react, m0)
         out["notes"].append(f"DOM after the switches {page.evaluate(DOM_SIZE)} elements")
         browser.close()
     if external:
