@@ -195,6 +195,18 @@ def _landscape(document: Any) -> None:
         section.page_width, section.page_height = max(w, h), min(w, h)
 
 
+def _border(side: str, drawn: bool) -> Any:
+    """One side's rule: a thin black line, or none."""
+    el = OxmlElement(f"w:{side}")
+    if drawn:
+        el.set(qn("w:val"), "single")
+        el.set(qn("w:sz"), "4")
+        el.set(qn("w:color"), "000000")
+    else:
+        el.set(qn("w:val"), "nil")
+    return el
+
+
 def _set_borders(document: Any, keep: tuple[str, ...]) -> None:
     """Keep only the named rules (top/bottom/insideH …) on every table and cell."""
     sides = ("top", "left", "bottom", "right", "insideH", "insideV")
@@ -204,14 +216,7 @@ def _set_borders(document: Any, keep: tuple[str, ...]) -> None:
             tbl_pr.remove(old)
         borders = OxmlElement("w:tblBorders")
         for side in sides:
-            el = OxmlElement(f"w:{side}")
-            if side in keep:
-                el.set(qn("w:val"), "single")
-                el.set(qn("w:sz"), "4")
-                el.set(qn("w:color"), "000000")
-            else:
-                el.set(qn("w:val"), "nil")
-            borders.append(el)
+            borders.append(_border(side, side in keep))
         tbl_pr.append(borders)
         for tc in table._tbl.iter(qn("w:tc")):
             tc_pr = tc.get_or_add_tcPr()
@@ -224,14 +229,7 @@ def _set_borders(document: Any, keep: tuple[str, ...]) -> None:
             outer = {"left": tc is siblings[0], "right": tc is siblings[-1]}
             cell_borders = OxmlElement("w:tcBorders")
             for side in ("top", "left", "bottom", "right"):
-                el = OxmlElement(f"w:{side}")
-                if side in ("top", "bottom") or (side in keep and outer[side]):
-                    el.set(qn("w:val"), "single")
-                    el.set(qn("w:sz"), "4")
-                    el.set(qn("w:color"), "000000")
-                else:
-                    el.set(qn("w:val"), "nil")
-                cell_borders.append(el)
+                cell_borders.append(_border(side, side in ("top", "bottom") or (side in keep and outer[side])))
             tc_pr.append(cell_borders)
 
 
