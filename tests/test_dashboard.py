@@ -324,6 +324,15 @@ DRAWN = "() => document.querySelectorAll('.adash-chart[data-drawn]').length >= 5
 DRAW_COUNTS = "() => [...document.querySelectorAll('.adash-chart')].map(e => Number(e.dataset.drawn || 0))"
 
 
+def _visit(page, url: str, ready: str) -> str:
+    """Open the dashboard at ``url`` until ``ready`` shows; the websocket of the kernel serving the visit."""
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.goto(url, wait_until="commit", timeout=120_000)
+    page.wait_for_selector(ready, timeout=120_000)
+    return next(u for u in sockets if "/api/kernels/" in u and "/channels" in u)
+
+
 def _real(errors: list[str]) -> list[str]:
     return [e for e in errors if not any(n in e for n in KNOWN_NOISE)]
 
@@ -649,11 +658,7 @@ def test_kernels_are_freed_and_bounded(tmp_path):
         # A browser visit keeps its kernel while the page is open, idle or not, and frees it on leaving.
         with playwright.sync_playwright() as p:
             browser, page, errors, _ = _page(p)
-            sockets: list[str] = []
-            page.on("websocket", lambda ws: sockets.append(ws.url))
-            page.goto(srv.url, wait_until="commit", timeout=120_000)
-            page.wait_for_selector(".adash-rank", timeout=120_000)
-            kernel_id = next(u for u in sockets if "/api/kernels/" in u).split("/api/kernels/")[1].split("/")[0]
+            kernel_id = _visit(page, srv.url, ".adash-rank").split("/api/kernels/")[1].split("/")[0]
             time.sleep(8)  # longer than cull_idle: a kernel with its page open is not culled
             assert len(kernels(srv)) == 1
             # Used again (its idle time starts over, so the culler cannot be what frees it next), then left.
@@ -834,11 +839,7 @@ def test_visitor_cannot_run_code_over_kernel_websocket(tmp_path):
         srv.wait(60)
         with playwright.sync_playwright() as p:
             browser, page, errors, dialogs = _page(p)
-            sockets: list[str] = []
-            page.on("websocket", lambda ws: sockets.append(ws.url))
-            page.goto(srv.url, wait_until="commit", timeout=120_000)
-            page.wait_for_selector(".widget-dropdown select", timeout=120_000)
-            kernel_ws = next(u for u in sockets if "/api/kernels/" in u and "/channels" in u)
+            kernel_ws = _visit(page, srv.url, ".widget-dropdown select")
             url = kernel_ws.split("?")[0] + "?session_id=visitor"
 
             for protocol in (None, "v1.kernel.websocket.jupyter.org"):
