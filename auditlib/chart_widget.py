@@ -115,7 +115,8 @@ class Chart(anywidget.AnyWidget):
     figure = traitlets.Dict().tag(sync=True)
 
     def show(self, fig: Any) -> None:
-        """Draw ``fig`` (a plotly Figure, or its JSON dict); nothing is sent when it is what is shown."""
+        """Draw ``fig`` (its plotly.js JSON, as :mod:`auditlib.figures` makes, or a plotly Figure);
+        nothing is sent when it is what is shown."""
         self.figure = figure_json(fig) if not isinstance(fig, dict) else fig
 
 
