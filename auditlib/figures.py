@@ -213,8 +213,7 @@ def by_region(mix: pd.DataFrame, limit: int = MAX_BARS) -> pd.DataFrame:
     if len(mix) <= limit:
         return mix
     numeric = [c for c in mix.columns if c not in ("agency", "year", "region", "source") and pd.api.types.is_numeric_dtype(mix[c])]
-    regions = {a: region_of(a) for a in mix["agency"].unique()}  # once per agency, not per agency-year
-    d = mix.assign(region=mix["agency"].map(regions))
+    d = mix if "region" in mix else mix.assign(region=mix["agency"].map(region_of))
     out = d.groupby(["region", "year"], dropna=False)[numeric].sum(min_count=1).reset_index()
     return out.rename(columns={"region": "agency"})
 

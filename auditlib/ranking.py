@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from auditlib.index_page import years_text
@@ -79,17 +80,55 @@ def score(errors: pd.Series, warnings: pd.Series, late: pd.Series, reports: pd.S
     return raw.clip(lower=0).round(1)
 
 
+# What :func:`ranking` adds up per report, from :func:`report_counts`.
+COUNTS = ("error", "warning", "info", "counted_errors", "counted_warnings", "late", "decided", "total")
+
+
+def report_counts(findings: pd.DataFrame) -> pd.DataFrame:
+    """Per report (the index: source), its findings counted as :func:`ranking` needs them (:data:`COUNTS`).
+
+    error/warning/info: findings of each severity, whatever their review status (the
+    发现 column follows the 级别 filter); counted_errors/counted_warnings: those not
+    dismissed (the score's); late: 1 when a LATE_PUBLICATION finding stands; decided:
+    findings no longer open; total: all findings. Made once per read of the review
+    decisions: a filter then only adds up reports.
+    """
+    if not len(findings):
+        return pd.DataFrame(columns=list(COUNTS), index=pd.Index([], name="source"), dtype="int64")
+    severity = findings["severity"].astype(str)
+    status = findings["review_status"].astype(str) if "review_status" in findings else pd.Series("open", index=findings.index)
+    counted = status != "dismissed"
+    flags = pd.DataFrame(
+        {
+            "source": findings["source"].astype(str),
+            "error": severity == "error",
+            "warning": severity == "warning",
+            "info": severity == "info",
+            "counted_errors": counted & (severity == "error"),
+            "counted_warnings": counted & (severity == "warning"),
+            "late": counted & (findings["rule"].astype(str) == LATE_RULE),
+            "decided": status != "open",
+            "total": True,
+        }
+    )
+    sums = flags.groupby("source", sort=False)[list(COUNTS)].sum().astype("int64")
+    sums["late"] = (sums["late"] > 0).astype("int64")  # a late report counts once
+    return sums
+
+
 def ranking(
     reports: pd.DataFrame,
-    findings: pd.DataFrame,
+    findings: pd.DataFrame | None = None,
     level: str = "agency",
     severities: Iterable[str] | None = None,
+    counts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per agency (``level="agency"``), per 区县 or per 市, over the reports and findings given.
 
     ``reports``: the summary's report frame, already filtered by year/region; only
-    readable reports count. ``findings``: those reports' findings with
-    ``review_status``. ``severities`` narrows the 发现 column (the dashboard's 级别
+    readable reports count. ``findings``: findings with ``review_status`` (those of
+    other reports are left out), or instead ``counts``, :func:`report_counts` of them
+    made once beforehand. ``severities`` narrows the 发现 column (the dashboard's 级别
     filter); errors, late publication, share reviewed and the score always count
     every severity, so that the score does not move with a display filter.
 
@@ -99,81 +138,65 @@ def ranking(
     """
     if level not in LEVELS:
         raise ValueError(f"未知的汇总级别 {level!r} (unknown level)")
-    reps = reports[reports["readable"].astype(bool)]
-    # Plain loops over the reports (10,000 at most a few ms): pandas' per-group Python
-    # aggregations cost over a second at that size, on every filter change.
-    units: dict[str, dict[str, Any]] = {}
-    unit_of: dict[str, str] = {}
-    year_of: dict[str, int] = {}
-    years_col = reps["year"].astype("Float64").fillna(0).astype("int64").tolist()  # 0: unknown year
-    for source, agency, year in zip(reps["source"].tolist(), reps["agency"].tolist(), years_col, strict=True):
-        city, district = _place(agency)
-        unit = {"agency": agency, "district": f"{city} {district}", "city": city}[level]
-        u = units.get(unit)
-        if u is None:
-            u = units[unit] = {"city": city, "district": district if level != "city" else "", "reports": 0,
-                               "years": set(), "agencies": set()}
-        u["reports"] += 1
-        u["agencies"].add(agency)
-        if year:
-            u["years"].add(year)
-            year_of[source] = year
-        unit_of[source] = unit
-
-    fs = findings[findings["source"].isin(unit_of)]
-    unit = fs["source"].map(unit_of)
-    severity = fs["severity"].astype(str)
-    status = fs["review_status"].astype(str) if "review_status" in fs else pd.Series("open", index=fs.index)
-    counted = status != "dismissed"
-    shown = severity.isin(list(severities)) if severities else pd.Series(True, index=fs.index)
-
-    def count(mask: pd.Series) -> dict[str, int]:
-        return unit[mask].value_counts().to_dict()
-
-    n_shown, n_all, n_decided = count(shown), count(pd.Series(True, index=fs.index)), count(status != "open")
-    n_err, n_warn = count(counted & (severity == "error")), count(counted & (severity == "warning"))
-    late_sources = fs.loc[counted & (fs["rule"].astype(str) == LATE_RULE), "source"].drop_duplicates()
-    n_late = late_sources.map(unit_of).value_counts().to_dict()
-    per_year = (
-        pd.DataFrame({"unit": unit[shown], "year": fs.loc[shown, "source"].map(year_of)})
-        .dropna()
-        .value_counts()
-        .to_dict()
-    )
-
-    rows = []
-    for name, u in units.items():
-        years = sorted(u["years"])
-        yoy, yoy_years = pd.NA, ""
-        if len(years) > 1 and years[-2] == years[-1] - 1:
-            last = years[-1]
-            yoy = per_year.get((name, last), 0) - per_year.get((name, last - 1), 0)
-            yoy_years = f"{last - 1}→{last}"
-        total = n_all.get(name, 0)
-        rows.append(
-            {
-                "unit": name,
-                "city": u["city"],
-                "district": u["district"],
-                "reports": u["reports"],
-                "years": years_text(years),
-                "findings": n_shown.get(name, 0),
-                "errors": n_err.get(name, 0),
-                "warnings": n_warn.get(name, 0),
-                "late": n_late.get(name, 0),
-                "reviewed": n_decided.get(name, 0) / total if total else pd.NA,
-                "yoy": yoy,
-                "yoy_years": yoy_years,
-                "agencies": sorted(u["agencies"]),
-            }
-        )
+    if counts is None:
+        counts = report_counts(findings if findings is not None else pd.DataFrame())
     cols = ["unit", "city", "district", "reports", "years", "findings", "errors", "warnings", "late",
             "reviewed", "score", "yoy", "yoy_years", "agencies"]
-    out = pd.DataFrame(rows, columns=[c for c in cols if c != "score"])
-    for c in ("reports", "findings", "errors", "warnings", "late"):
-        out[c] = out[c].astype("int64")
-    out["reviewed"] = out["reviewed"].astype("Float64")
-    out["yoy"] = out["yoy"].astype("Int64")
+    reps = reports[reports["readable"].astype(bool)]
+    agencies = reps["agency"].tolist()
+    # The unit of each report through its agency's (city, district), looked up once per agency.
+    place = {a: _place(a) for a in dict.fromkeys(agencies)}
+    unit_of = {a: {"agency": a, "district": f"{c} {d}", "city": c}[level] for a, (c, d) in place.items()}
+    code, units = pd.factorize(pd.Series([unit_of[a] for a in agencies], dtype=object))
+    n = len(units)
+    # Each report's counts, summed per unit in numpy: a filter over 10,000 reports is one pass.
+    c = counts.reindex(reps["source"].astype(str)).fillna(0).to_numpy(dtype="int64")
+    shown_cols = [COUNTS.index(s) for s in (severities or ("error", "warning", "info")) if s in COUNTS[:3]]
+    shown = c[:, shown_cols].sum(axis=1) if len(c) else np.zeros(0, dtype="int64")
+
+    def per_unit(values: np.ndarray) -> np.ndarray:
+        return np.bincount(code, weights=values, minlength=n).astype("int64")
+
+    col = {k: per_unit(c[:, i]) if len(c) else np.zeros(n, dtype="int64") for i, k in enumerate(COUNTS)}
+    years = reps["year"].astype("Float64").fillna(0).astype("int64").to_numpy()  # 0: unknown year
+    by_year = pd.DataFrame({"unit": code, "year": years, "shown": shown})
+    by_year = by_year[by_year["year"] > 0].groupby(["unit", "year"])["shown"].sum()
+    years_of: list[list[int]] = [[] for _ in range(n)]
+    for u, y in by_year.index:  # sorted by unit then year
+        years_of[u].append(int(y))
+    shown_of = by_year.to_dict()
+    agencies_of: list[set[str]] = [set() for _ in range(n)]
+    for u, a in zip(code.tolist(), agencies, strict=True):
+        agencies_of[u].add(a)
+
+    yoy: list[Any] = [pd.NA] * n
+    yoy_years = [""] * n
+    for u, ys in enumerate(years_of):
+        if len(ys) > 1 and ys[-2] == ys[-1] - 1:
+            yoy[u] = shown_of[u, ys[-1]] - shown_of[u, ys[-2]]
+            yoy_years[u] = f"{ys[-2]}→{ys[-1]}"
+    first = {u: a for a, u in zip(reversed(agencies), reversed(code.tolist()), strict=True)}  # any agency of the unit
+    cities = [place[first[u]][0] for u in range(n)]
+    out = pd.DataFrame(
+        {
+            "unit": list(units),
+            "city": cities,
+            "district": ["" if level == "city" else place[first[u]][1] for u in range(n)],
+            "reports": np.bincount(code, minlength=n).astype("int64"),
+            "years": [years_text(ys) for ys in years_of],
+            "findings": per_unit(shown) if len(c) else np.zeros(n, dtype="int64"),
+            "errors": col["counted_errors"],
+            "warnings": col["counted_warnings"],
+            "late": col["late"],
+            "reviewed": pd.array(
+                [d / t if t else pd.NA for d, t in zip(col["decided"].tolist(), col["total"].tolist(), strict=True)],
+                dtype="Float64",
+            ),
+            "yoy": pd.array(yoy, dtype="Int64"),
+            "yoy_years": yoy_years,
+            "agencies": [sorted(s) for s in agencies_of],
+        }
+    )
     out["score"] = score(out["errors"], out["warnings"], out["late"], out["reports"])
     return out[cols].sort_values(["score", "unit"], ascending=[True, True], ignore_index=True, na_position="last")
 

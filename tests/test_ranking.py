@@ -138,6 +138,10 @@ def test_export_is_what_the_filters_select(corpus):
     back = pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig")
     assert list(back.columns) == list(out.columns) and len(back) == len(out)
     rank = rk.ranking(reps, findings[findings["source"].isin(set(reps["source"]))])
+    # The dashboard counts every report's findings once, and a filter adds up only its reports.
+    counts = rk.report_counts(findings)
+    assert len(counts) < len(findings) and set(counts.index) <= set(findings["source"])
+    pd.testing.assert_frame_equal(rk.ranking(reps, counts=counts), rank)
     book = rk.to_excel_bytes({"发现": out, "排名": rk.ranking_export(rank)}, note="筛选：年度 2021")
     sheets = pd.read_excel(io.BytesIO(book), sheet_name=None)
     assert list(sheets) == ["说明", "发现", "排名"]
