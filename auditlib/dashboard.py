@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -165,6 +165,18 @@ def heatmap_frame(findings_df: pd.DataFrame, agencies: Iterable[str] | None = No
     return counts.sort_index().reindex(sorted(counts.columns), axis=1)
 
 
+# Past this many rows the agencies × rules table shows the agencies with the most findings.
+MAX_HEATMAP_ROWS = 40
+
+
+def top_rows(hm: pd.DataFrame, limit: int = MAX_HEATMAP_ROWS) -> pd.DataFrame:
+    """The agencies with the most findings, when there are too many to show."""
+    if len(hm) <= limit:
+        return hm
+    order = hm.sum(axis=1).sort_values(ascending=False, kind="stable")
+    return hm.loc[order.index[:limit]]
+
+
 def review_progress(status_df: pd.DataFrame | None) -> pd.DataFrame | None:
     """review_status counts (open/confirmed/dismissed/resolved), or None when there are no decisions."""
     if status_df is None or "review_status" not in status_df:
@@ -243,6 +255,14 @@ TABLE_CSS = """
 .adash-kpi b{font-size:22px;display:block}
 .adash-muted{color:#777;font-size:11px}.adash-formula{font-size:12px;color:#333;background:#f7f7f7;padding:4px 8px}
 .adash-rank td{white-space:nowrap}.adash-download{font-weight:600}
+.adash-heat h4{font-size:17px;font-weight:normal;margin:10px 0 0 8px}.adash-heat p{margin:2px 0 4px 8px}
+.adash-heat table{border-collapse:collapse;font-size:12px;margin:0 8px 12px 8px}
+.adash-heat th,.adash-heat td{border:1px solid #fff;padding:2px 6px}
+.adash-heat tbody th{text-align:right;font-weight:normal;white-space:nowrap}
+.adash-heat tbody th a{color:inherit;text-decoration:none}
+.adash-heat td{min-width:30px;text-align:center;font-variant-numeric:tabular-nums;background:#f7f7f7}
+.adash-heat thead th{vertical-align:bottom;font-weight:normal}
+.adash-heat thead th span{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap}
 </style>
 """
 
@@ -253,6 +273,54 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     return esc(v)
+
+
+# ColorBrewer's Reds (plotly's "Reds"): the heat table's shades, light to dark.
+REDS = ((255, 245, 240), (254, 224, 210), (252, 187, 161), (252, 146, 114), (251, 106, 74),
+        (239, 59, 44), (203, 24, 29), (165, 15, 21), (103, 0, 13))
+
+
+def heat_colour(share: float) -> str:
+    """The shade of :data:`REDS` at ``share`` (0 to 1) of the way from lightest to darkest."""
+    x = min(max(share, 0.0), 1.0) * (len(REDS) - 1)
+    i = min(int(x), len(REDS) - 2)
+    f = x - i
+    return "#" + "".join(f"{round(a + (b - a) * f):02x}" for a, b in zip(REDS[i], REDS[i + 1], strict=True))
+
+
+def heatmap_html(hm: pd.DataFrame, link: Callable[[str], str] | None = None) -> str:
+    """Agencies × rules (:func:`heatmap_frame`) as a table of counts shaded by size, as in a spreadsheet.
+
+    A table, not a chart: 40 agencies × 15 rules are 600 numbers, which plotly drew as
+    600 SVG labels, the slowest part of the page's first render and of every filter; a
+    table is laid out in a few milliseconds, prints as text and is copied as text. A
+    blank cell: no finding. ``link(agency)``: where an agency's name leads (its drill-down).
+    """
+    title = "机关 × 规则 (agencies × rules)"
+    if len(hm) > MAX_HEATMAP_ROWS:
+        title += f" — 发现最多的{MAX_HEATMAP_ROWS}个机关（共{len(hm)}个）"
+        hm = top_rows(hm)
+    head = f'<div class="adash-heat"><h4>{esc(title)}</h4>'
+    if hm.empty or not len(hm.columns):
+        return head + "<p>无发现 (no findings)</p></div>"
+    values = hm.to_numpy().tolist()
+    top = max(max(row) for row in values) or 1
+    rules = [esc(c) for c in hm.columns]
+    out = [head, f'<p class="adash-muted">颜色越深，发现越多（最多 {top} 条）；空白：无发现 · darker = more findings, blank = none</p>',
+           "<table><thead><tr><th></th>", *(f"<th><span>{r}</span></th>" for r in rules), "</tr></thead><tbody>"]
+    for agency, row in zip(hm.index, values, strict=True):
+        name = esc(agency)
+        out.append(f'<tr><th><a href="{esc(link(agency))}">{name}</a></th>' if link else f"<tr><th>{name}</th>")
+        for rule, v in zip(rules, row, strict=True):
+            if v:
+                share = v / top
+                ink = ";color:#fff" if share > 0.45 else ""
+                out.append(f'<td style="background:{heat_colour(share)}{ink}" title="{name} · {rule}：{v}">{v}</td>')
+            else:
+                out.append("<td></td>")
+        out.append("</tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
 
 
 def table_html(frame: pd.DataFrame, flagged: Iterable[tuple[str, str]] = (), caption: str = "") -> str:

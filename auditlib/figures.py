@@ -36,17 +36,9 @@ COLORWAY = ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#
 # plotly_white's look, set on each axis: no template to merge in the browser for every chart.
 _AXIS = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "automargin": True}
 
-# ColorBrewer's Reds, as plotly.py names it: plotly.js's own "Reds" is another scale, from grey.
-REDS = [
-    [0.0, "rgb(255,245,240)"], [0.125, "rgb(254,224,210)"], [0.25, "rgb(252,187,161)"],
-    [0.375, "rgb(252,146,114)"], [0.5, "rgb(251,106,74)"], [0.625, "rgb(239,59,44)"],
-    [0.75, "rgb(203,24,29)"], [0.875, "rgb(165,15,21)"], [1.0, "rgb(103,0,13)"],
-]
-
-# Past this many bars or heatmap rows a chart stops being readable and becomes the
-# slowest thing on the page: larger corpora are shown by region, or their top rows.
+# Past this many bars a chart stops being readable and becomes the slowest thing on the
+# page: larger corpora are shown by region.
 MAX_BARS = 40
-MAX_HEATMAP_ROWS = 40
 
 # Advance widths in em of the Latin glyphs of Noto Sans CJK (the font the page asks for
 # first), rounded up; other CJK UI fonts are within a few per cent. Measured in Chromium.
@@ -175,37 +167,6 @@ def rules(by_rule: pd.DataFrame) -> Figure:
     return _figure(data, "按规则的发现数 (findings by rule)", max(320, 26 * len(d) + 90),
                    _margin(_widest(_labels(d["rule"])), _below(_number_labels(totals), 0)),
                    barmode="stack", yaxis={"autorange": "reversed"})
-
-
-def top_rows(hm: pd.DataFrame, limit: int = MAX_HEATMAP_ROWS) -> pd.DataFrame:
-    """The agencies with the most findings, when there are too many to draw."""
-    if len(hm) <= limit:
-        return hm
-    order = hm.sum(axis=1).sort_values(ascending=False, kind="stable")
-    return hm.loc[order.index[:limit]]
-
-
-def heatmap(hm: pd.DataFrame) -> Figure:
-    """Agencies × rules, the number of findings in each cell; a cell without any is left blank."""
-    title = "机关 × 规则 (agencies × rules)"
-    if len(hm) > MAX_HEATMAP_ROWS:
-        title += f" — 发现最多的{MAX_HEATMAP_ROWS}个机关（共{len(hm)}个）"
-        hm = top_rows(hm)
-    z = [[int(v) for v in row] for row in hm.to_numpy()]
-    x, y = _labels(hm.columns), _labels(hm.index)
-    cells = {
-        "type": "heatmap",
-        "z": z,
-        "x": x,
-        "y": y,
-        "colorscale": REDS,
-        # Blank, not "0": a zero cell says nothing, and every text cell is measured and drawn.
-        "text": [[str(v) if v else "" for v in row] for row in z],
-        "texttemplate": "%{text}",
-        "hovertemplate": "%{y}<br>%{x}: %{z}<extra></extra>",
-    }
-    return _figure([cells], title, max(320, 34 * len(hm) + 160), _margin(_widest(y), _below(x, 35)),
-                   yaxis={"autorange": "reversed"}, xaxis={"tickangle": -35})
 
 
 def by_region(mix: pd.DataFrame, limit: int = MAX_BARS) -> pd.DataFrame:

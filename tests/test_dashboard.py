@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import subprocess
@@ -95,6 +96,31 @@ def test_heatmap_rows_are_agencies(corpus):
     assert "淮安市人民政府" in hm.index
     assert int(hm.to_numpy().sum()) == len(findings)
     assert set(hm.columns) == set(findings["rule"])
+
+
+def test_heat_table_shades_counts_and_keeps_the_busiest_agencies(corpus):
+    import pandas as pd
+
+    reports, findings = corpus
+    hm = dash.heatmap_frame(findings, sorted(dash.report_frame(reports, dash.canonical_agencies(reports))["agency"].unique()))
+    page = dash.heatmap_html(hm, link=lambda a: "?agency=" + a)
+    cells = re.findall(r"<td(?: style=\"background:(#[0-9a-f]{6})[^\"]*\" title=\"[^\"]*\")?>(\d*)</td>", page)
+    assert len(cells) == hm.size
+    assert sum(int(n) for _, n in cells if n) == len(findings)
+    assert all(bool(colour) == bool(n) for colour, n in cells)  # a zero is a blank, unshaded cell
+    # The darker the shade, the larger the count.
+    shade = {int(n): sum(int(colour[i:i + 2], 16) for i in (1, 3, 5)) for colour, n in cells if n}
+    counts = sorted(shade)
+    assert all(shade[a] > shade[b] for a, b in itertools.pairwise(counts))
+    assert dash.heat_colour(0) == "#fff5f0" and dash.heat_colour(1) == "#67000d"
+    # Report text is text: an agency name cannot open a tag or leave its attribute.
+    evil = pd.DataFrame([[2]], index=pd.Index(['"><img src=x onerror=alert(1)>局'], name="agency"), columns=["T3_BALANCE"])
+    out = dash.heatmap_html(evil, link=lambda a: "?agency=" + a)
+    assert "<img" not in out and "&quot;&gt;&lt;img" in out
+    # Past 40 agencies: the 40 with the most findings, and the title says so.
+    many = pd.DataFrame({"R": list(range(1, 46))}, index=[f"机关{i}" for i in range(1, 46)])
+    out = dash.heatmap_html(many)
+    assert out.split("<tbody>")[1].count("<tr>") == 40 and "发现最多的40个机关（共45个）" in out and "机关1<" not in out
 
 
 def test_outcome_mix(corpus):
@@ -321,7 +347,7 @@ def _page(p):
 # test_kernels_are_freed_and_bounded).
 KNOWN_NOISE = ("favicon", "/voila/api/shutdown/")
 # The charts (auditlib.chart_widget): every one on screen drawn, none waiting for its figure.
-DRAWN = "() => document.querySelectorAll('.adash-chart[data-drawn]').length >= 5 && !document.querySelector('.adash-chart[data-pending]')"
+DRAWN = "() => document.querySelectorAll('.adash-chart[data-drawn]').length >= 4 && !document.querySelector('.adash-chart[data-pending]')"
 DRAW_COUNTS = "() => [...document.querySelectorAll('.adash-chart')].map(e => Number(e.dataset.drawn || 0))"
 
 
@@ -357,7 +383,11 @@ def test_dashboard_in_browser(tmp_path):
             body = page.inner_text("body")
             for name in ("淮安市人民政府", "柳州市人民政府办公室", "石龙区人民政府办公室"):
                 assert name in body
-            assert page.locator(".js-plotly-plot, .plotly-graph-div").count() >= 5
+            assert page.locator(".js-plotly-plot, .plotly-graph-div").count() >= 4
+            # The agencies × rules table: a row per agency, its counts shaded, a blank where none.
+            heat = page.locator(".adash-heat tbody tr")
+            assert heat.count() == 6, heat.count()
+            assert page.locator(".adash-heat td[style*=background]").count() > 0
             assert "已审计报告" in body
 
             # Drill-down: pick another agency and see its tables and findings.
@@ -377,7 +407,7 @@ def test_dashboard_in_browser(tmp_path):
                 "() => [...document.querySelectorAll('.adash-chart .js-plotly-plot')].map(g => [g.layout.title.text,"
                 " g._fullLayout._size.l - g.layout.margin.l, g._fullLayout._size.b - g.layout.margin.b])"
             )
-            assert len(widened) >= 6 and all(left <= 0 and below <= 0 for _, left, below in widened), widened
+            assert len(widened) >= 5 and all(left <= 0 and below <= 0 for _, left, below in widened), widened
             out = REPO / "outputs" / "dashboard.png"
             out.parent.mkdir(exist_ok=True)
             page.screenshot(path=str(out), full_page=True)
@@ -500,6 +530,7 @@ def test_supervisors_view_in_browser(tmp_path, corpus):
             page.wait_for_function(DRAWN, timeout=60_000)
             page.evaluate("() => document.querySelectorAll('.adash-chart').forEach((e, i) => { e.dataset.mark = i; })")
             drawn_before = page.evaluate(DRAW_COUNTS)
+            heat_before = page.inner_text(".adash-heat")
             page.locator(".widget-select-multiple:has-text('年度') select").select_option(label="2021")
             page.locator(".widget-select-multiple:has-text('级别') select").select_option(label="错误")
             page.wait_for_function(f"() => [...document.querySelectorAll('.adash-kpi')].some(e => e.innerText.includes('发现') && e.querySelector('b').innerText === '{len(errors_2021)}')", timeout=30_000)
@@ -512,9 +543,13 @@ def test_supervisors_view_in_browser(tmp_path, corpus):
             page.wait_for_function(DRAWN, timeout=60_000)
             assert page.evaluate("() => [...document.querySelectorAll('.adash-chart')].every((e, i) => e.dataset.mark === String(i))")
             drawn_after = page.evaluate(DRAW_COUNTS)
-            assert len(drawn_after) == len(drawn_before) >= 5
-            # The five overview charts changed with the selection and were each drawn again.
-            assert all(a > b for a, b in list(zip(drawn_after, drawn_before, strict=True))[:5]), (drawn_before, drawn_after)
+            assert len(drawn_after) == len(drawn_before) >= 4
+            # The four overview charts changed with the selection and were each drawn again ...
+            assert all(a > b for a, b in list(zip(drawn_after, drawn_before, strict=True))[:4]), (drawn_before, drawn_after)
+            # ... and the agencies × rules table counts 2021's errors only.
+            assert page.inner_text(".adash-heat") != heat_before
+            cells = page.locator(".adash-heat td").all_inner_texts()
+            assert sum(int(c) for c in cells if c.strip()) == len(errors_2021)
             sev_bars = page.evaluate(sev_y)
             assert sev_bars[0] == len(errors_2021) and sum(x or 0 for x in sev_bars) == len(errors_2021)
 
