@@ -159,10 +159,46 @@ def _labelled_row(report: Any, pdf: _Pdf, table: str, row: str, first_page: int,
                     continue
                 if all(_same_cell(txt, w) for (_, txt), w in zip(values, want, strict=True)):
                     hits.append((number, [box for box, _ in values]))
+    if not hits and _read_from_words(report, first_page, last_page):
+        hits = _word_row(pdf, spec.regex, want, first_page, last_page)
     if len(hits) != 1:  # none, or two rows alike: not certain which
         return None
     page, boxes = hits[0]
     return [page, *boxes]
+
+
+def _read_from_words(report: Any, first_page: int, last_page: int) -> bool:
+    """Whether a table on these pages was rebuilt from word positions (a PDF table without ruling lines)."""
+    return any(
+        isinstance(b, Table) and "words" in b.how and any(first_page <= p <= last_page for p in (b.pages or (b.line or 0,)))
+        for b in report.document.blocks
+    )
+
+
+def _word_row(pdf: _Pdf, label: re.Pattern[str], want: list[str | None], first_page: int, last_page: int) -> list[tuple[int, list[Box]]]:
+    """Lines of words whose last words are exactly ``want`` and whose words before them match the row's ``label``.
+
+    For tables without ruling lines, where pdfplumber finds no cells: each number's
+    own word is its box. Only where that is certain: every value printed (a blank
+    cell leaves no word, and the numbers could then belong to other columns) and not
+    all of them zero (rows of zeros look alike, whatever their labels).
+    """
+    if any(is_blank(w) for w in want) or all(squash(w or "") == "0" for w in want):
+        return []
+    wanted = [squash(w or "") for w in want]
+    hits = []
+    for number in range(first_page, last_page + 1):
+        if ("words", number) not in pdf.memo:
+            pdf.memo["words", number] = _word_lines(pdf.page(number))
+        for line in pdf.memo["words", number]:
+            if len(line) <= len(wanted):
+                continue
+            lead, values = line[: -len(wanted)], line[-len(wanted):]
+            if [squash(w["text"]) for w in values] != wanted or is_value(lead[-1]["text"]):
+                continue
+            if label.search("".join(squash(w["text"]) for w in lead)):
+                hits.append((number, [(w["x0"], w["top"], w["x1"], w["bottom"]) for w in values]))
+    return hits
 
 
 def _table4_row(report: Any, pdf: _Pdf, table: str, row: str, first_page: int, last_page: int) -> list[Any] | None:

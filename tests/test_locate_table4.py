@@ -5,10 +5,6 @@ pdfplumber places its word, and the drawn box must hold the word."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import docx
 import pdfplumber
 import pytest
@@ -19,7 +15,7 @@ from auditlib.locate import locate
 from auditlib.pageimage import render_page
 from tests.conftest import SAMPLES
 from tests.test_locate import cell_finding, red_box, text_in
-from tests.zoo import ROOT, _convert, generator_hash, soffice, zoo
+from tests.zoo import edited_pdfs, soffice
 
 # Ruled grids (2021 and 2019, portrait and landscape), a borderless one pdfplumber still
 # finds cells in, and two with no vertical rules at all (the numbers' own words place them).
@@ -53,31 +49,7 @@ def broken() -> list[tuple[str, object, dict[str, str]]]:
     """(variant, PDF, the wrong totals as printed), made once and cached beside the zoo."""
     if soffice() is None:
         pytest.skip("LibreOffice (soffice) is needed to build the zoo")
-    docs = {d.variant: d for d in zoo() if d.container == "pdf"}
-    words = docs["plain"].path.parent / "docx"
-    root = ROOT / ".cache" / "zoo-t4" / f"{generator_hash()}-{_VERSION}"
-    if not (root / "done").exists():
-        tmp = tempfile.mkdtemp(prefix="zoo-t4-", dir=root.parent if root.parent.exists() else None)
-        try:
-            tmp_p = Path(tmp)
-            lines = []
-            for v in VARIANTS:
-                printed = _break_totals(words / f"{v}.docx", tmp_p / f"{v}.docx")
-                lines.append(f"{v}\t{printed['review']}\t{printed['litigation_after_review']}")
-            _convert([tmp_p / f"{v}.docx" for v in VARIANTS], "pdf", tmp_p)
-            (tmp_p / "done").write_text("\n".join(lines), encoding="utf-8")
-            root.parent.mkdir(parents=True, exist_ok=True)
-            if root.exists():
-                shutil.rmtree(root)
-            tmp_p.rename(root)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-    out = []
-    for line in (root / "done").read_text(encoding="utf-8").splitlines():
-        v, review, after = line.split("\t")
-        out.append((v, root / f"{v}.pdf", {"review": review, "litigation_after_review": after}))
-    return out
+    return edited_pdfs(f"zoo-t4-{_VERSION}", VARIANTS, _break_totals)
 
 
 def _check_box(pdf_path, f, printed: str) -> None:

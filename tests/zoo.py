@@ -37,7 +37,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -591,6 +591,33 @@ def zoo(cache_root: Path | None = None) -> list[ZooDoc]:
             raise
     items = json.loads(index.read_text(encoding="utf-8"))
     return [ZooDoc(i["name"], root / i["path"], i["expected"], i["variant"], i["container"]) for i in items]
+
+
+def edited_pdfs(name: str, variants: Iterable[str], edit: Callable[[Path, Path], dict[str, str]]) -> list[tuple[str, Path, dict[str, str]]]:
+    """Zoo variants' Word files changed by ``edit(src, out)`` and printed again by LibreOffice, cached.
+
+    ``edit`` writes the changed copy to ``out`` and returns what it printed (the
+    values a test then looks for). ``name`` keys the cache with the generator's
+    hash: bump it when the edit changes. Returns (variant, PDF, printed) per variant.
+    """
+    docs = {d.variant: d for d in zoo() if d.container == "pdf"}
+    words = docs["plain"].path.parent / "docx"
+    root = ROOT / ".cache" / name / generator_hash()
+    if not (root / "done").exists():
+        tmp = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root.parent if root.parent.exists() else None))
+        try:
+            done = {v: edit(words / f"{v}.docx", tmp / f"{v}.docx") for v in variants}
+            _convert([tmp / f"{v}.docx" for v in done], "pdf", tmp)
+            (tmp / "done").write_text(json.dumps(done, ensure_ascii=False), encoding="utf-8")
+            root.parent.mkdir(parents=True, exist_ok=True)
+            if root.exists():
+                shutil.rmtree(root)
+            tmp.rename(root)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    done = json.loads((root / "done").read_text(encoding="utf-8"))
+    return [(v, root / f"{v}.pdf", printed) for v, printed in done.items()]
 
 
 if __name__ == "__main__":
