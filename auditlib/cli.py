@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from auditlib import serving
 from auditlib.corpus import Unreadable, iter_reports
 from auditlib.findings import printable
 from auditlib.report import Report
@@ -348,8 +349,8 @@ def notices(
 @main.command()
 @click.argument("reports", required=False, default="reports_in", type=click.Path(exists=True))
 @click.option("--db", default="outputs/audit.db", show_default=True, help="Review database.")
-@click.option("--port", type=int, default=8866, show_default=True, help="Port (outputs/index.html links to the default).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=int, default=serving.DEFAULT_PORT, show_default=True, help="Port (outputs/index.html links to the default).")
+@click.option("--host", default=serving.DEFAULT_HOST, show_default=True, help="Address to bind.")
 @click.option("--expose", is_flag=True, help="Allow binding an address other than 127.0.0.1/localhost (requires a token).")
 @click.option("--token", default=None, help="Access token (generated when --expose is given without one).")
 @click.option(
@@ -357,9 +358,9 @@ def notices(
 )
 @click.option("--sheets", "sheets_dir", default=None, type=click.Path(file_okay=False),
               help="Folder of the audit sheets the ranking links to (default: the database's folder).")
-@click.option("--max-kernels", type=click.IntRange(min=2), default=16, show_default=True,
+@click.option("--max-kernels", type=click.IntRange(min=2), default=serving.MAX_KERNELS, show_default=True,
               help="Visits served at once; more wait for a free kernel.")
-@click.option("--cull-idle", type=click.IntRange(min=10), default=300, show_default=True,
+@click.option("--cull-idle", type=click.IntRange(min=10), default=serving.CULL_IDLE, show_default=True,
               help="Seconds before the kernel of a closed page is shut down.")
 def dashboard(
     reports: str, db: str, port: int | None, host: str, expose: bool, token: str | None, no_preheat: bool,

@@ -27,6 +27,7 @@ import pandas as pd
 from jupyter_core.paths import jupyter_config_path
 
 from auditlib.report import Report
+from auditlib.serving import CULL_IDLE, CULL_INTERVAL, DEFAULT_PORT, MAX_KERNELS  # noqa: F401  (re-exported)
 from auditlib.summary import (  # noqa: F401  (re-exported: the dashboard's data vocabulary)
     OUTCOMES,
     agency_label,
@@ -57,16 +58,9 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 GUARD = "auditlib.voila_guard.WidgetOnlyConnection"
 KERNELS = "auditlib.voila_kernels.BoundedKernelManager"
 REFILL_DELAY = 10.0
-# Voilà's own default port: `auditlib dashboard` uses it, so that outputs/index.html can link to it.
-DEFAULT_PORT = 8866
 # Our Voilà template (auditlib/jupyter_data/voila/templates/auditlib): offline, and laid out for print.
 TEMPLATE_DATA = Path(__file__).resolve().parent / "jupyter_data"
 TEMPLATE_NAME = "auditlib"
-# A visitor's kernel lives while its page is open; once the page is gone it is shut down
-# after this many idle seconds (jupyter_server's culler), and at most MAX_KERNELS run at once.
-CULL_IDLE = 300
-CULL_INTERVAL = 30
-MAX_KERNELS = 16
 # What the server's /voila/files/ may serve (see files_allowed): sheets and source documents, no more.
 SHEET_FILES = r"[^/]+/(audit_sheet\.html|findings\.xlsx|evidence/p[0-9]+-[0-9a-f]+\.png)|index\.html|plotly\.min\.js|audit_sheet\.css"
 REPORT_FILES = r".*\.(txt|pdf|docx|html|htm)"

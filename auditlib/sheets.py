@@ -431,9 +431,9 @@ def run_sheets(
     if progress and len(results) > len(todo):
         print(f"{len(results) - len(todo)} 个机关的审计表未变，保留（unchanged, kept）", file=sys.stderr)
     if results:
-        from auditlib.dashboard import DEFAULT_PORT
         from auditlib.index_page import update_index
+        from auditlib.serving import dashboard_url
 
-        update_index(out, _index_entries(out, results, groups, findings, run_at), f"http://127.0.0.1:{DEFAULT_PORT}/")
+        update_index(out, _index_entries(out, results, groups, findings, run_at), dashboard_url())
     rank = {n: i for i, n in enumerate(order)}
     return sorted(results, key=lambda r: rank.get(r.agency, 0))
