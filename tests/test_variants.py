@@ -21,6 +21,7 @@ from tests.conftest import edited, expected, sample_path
 from tests.fixtures import make_docx, make_html, make_text
 from tests.variants import (
     AGENCY,
+    COLUMN_STYLES,
     NARRATIVE,
     cell_problems,
     crawler_one_line,
@@ -33,6 +34,7 @@ from tests.variants import (
     mixed_text,
     mso_html,
     soffice_html,
+    text_with_columns,
 )
 
 TITLE = f"{AGENCY}2021年政府信息公开工作年度报告"
@@ -359,6 +361,38 @@ def test_word_html_defect_found(made, tmp_path):
     assert rules(audit([r])) == [("T4_TOTAL", "表四 行政复议 / 总计")]
 
 
+# ------------------------------------------------------------------ columns set off by spaces or pipes
+@pytest.mark.parametrize("style", sorted(COLUMN_STYLES))
+def test_columns_without_tabs_every_cell_and_no_finding(made, tmp_path, style):
+    """pdftotext's runs of spaces, a crawler's single spaces, full-width padding, a Markdown table."""
+    r = load(text_with_columns(made["text"], tmp_path / f"{style}.txt", style))
+    assert cell_problems(r, known()) == []
+    assert r.to_json()["warnings"] == []
+    assert rules(audit([r])) == []
+
+
+@pytest.mark.parametrize("style", sorted(COLUMN_STYLES))
+def test_columns_without_tabs_keep_defects(tmp_path, style):
+    k = known()
+    k["table3"]["granted"]["total"] += 1  # the row's total, and （七）总计's sum under it, now disagree
+    k["table4"]["review"]["total"] = 4
+    tabs = make_text(k, NARRATIVE, tmp_path / "tabs.txt")
+    r = load(text_with_columns(tabs, tmp_path / f"{style}.txt", style))
+    assert r.value("table3", "granted", "total") == k["table3"]["granted"]["total"]
+    assert rules(audit([r])) == rules(audit([load(tabs)]))
+    assert {rule for rule, _ in rules(audit([r]))} == {"T3_ROW_TOTAL", "T3_RESULTS_SUM", "T4_TOTAL"}
+
+
+def test_running_text_ending_in_figures_stays_text(made, tmp_path):
+    """Only a row is made a row: sentences that end in numbers keep their claims."""
+    lines = ["联系电话：0772 2819123", "全年共受理政府信息公开申请 13 件", "本年度收到申请13件，办结 13"]
+    src = edit_text(made["text"], tmp_path / "n.txt", [(NARRATIVE[0], NARRATIVE[0] + "\n" + "\n".join(lines))])
+    r = load(text_with_columns(src, tmp_path / "spaces.txt", "spaces"))
+    paragraphs = {b.text for b in r.document.blocks if type(b).__name__ == "Paragraph"}
+    assert set(lines) <= paragraphs
+    assert cell_problems(r, known()) == []
+
+
 # ------------------------------------------------------------------ the real samples, changed
 TEXT_SAMPLES = ["000_bebe3e000f0fa92c", "001_0821f10813b957c3", "002_70eac6e8a2e0d3d2", "003_c430893fbea2ae1b", "004_27f28e9d7369eeba"]
 # Rules that read the tables' cells: they have nothing to say when a table cannot be separated.
@@ -441,3 +475,13 @@ def test_real_sample_year_first_title_and_crawler_fields(tmp_path):
     assert _real_cells(r, stem) == []
     # The sample has no signing date; the crawler's 发布时间 now dates it.
     assert "DATE_MISSING" not in {f.rule for f in audit([r])}
+
+
+@pytest.mark.parametrize("style", sorted(COLUMN_STYLES))
+def test_real_sample_columns_without_tabs(tmp_path, style):
+    """A real report's tab-separated rows laid out with spaces or as a Markdown table: the same
+    cells, the same findings in the same places."""
+    stem = "004_27f28e9d7369eeba"
+    r = load(text_with_columns(sample_path(stem), tmp_path / f"{stem}.txt", style))
+    assert _real_cells(r, stem) == []
+    assert rules(audit([r])) == rules(audit([load(sample_path(stem))]))

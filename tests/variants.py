@@ -177,6 +177,42 @@ def edit_text(src: Path, dst: Path, replacements: list[tuple[str, str]]) -> Path
     return dst
 
 
+# How extractors lay out a table row when they do not use tabs.
+COLUMN_STYLES = {
+    "spaces": "  ",  # pdftotext, copy and paste into an editor: a run of spaces
+    "space": " ",  # crawlers' get_text(" "): one space
+    "ideographic": "\u3000",  # full-width spaces, as Chinese editors pad
+    "markdown": " | ",  # html-to-text converters: a Markdown table
+}
+
+
+def text_with_columns(src: Path, dst: Path, style: str) -> Path:
+    """The tab-separated rows of a text report laid out another way (``COLUMN_STYLES``).
+
+    Lines that hold one cell after a tab (cell-per-line tables) and blank cells, which
+    spaces cannot show, are left as they are; a Markdown table gets its rule line under
+    its first row.
+    """
+    sep = COLUMN_STYLES[style]
+    out: list[str] = []
+    in_table = False
+    for line in src.read_text(encoding="utf-8").split("\n"):
+        cells = line.split("\t")
+        if len(cells) < 2 or line.startswith("\t") or any(not c.strip() for c in cells):
+            out.append(line)
+            in_table = False
+            continue
+        if style == "markdown":
+            out.append("| " + sep.join(cells) + " |")
+            if not in_table:
+                out.append("|" + "---|" * len(cells))
+        else:
+            out.append(sep.join(cells))
+        in_table = True
+    dst.write_text("\n".join(out), encoding="utf-8")
+    return dst
+
+
 def soffice_html(src: Path, outdir: Path) -> Path:
     """Word's own route to a web page, by LibreOffice: the .docx saved as HTML."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")

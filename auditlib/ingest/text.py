@@ -2,9 +2,11 @@
 
 Text extracted from a web page or a Word file keeps a table only as a trace:
 one cell per tab-led line with a blank line between rows, or tab-separated rows,
-or (from web pages) one cell per line with a blank line between cells. This
-module turns those traces back into :class:`~auditlib.blocks.Table` blocks so
-that the parser sees the same shape as from .docx or .html.
+or (from web pages) one cell per line with a blank line between cells, or rows
+whose columns are set off by spaces or pipes (pdftotext, Markdown; see
+:func:`spaced_row`). This module turns those traces back into
+:class:`~auditlib.blocks.Table` blocks so that the parser sees the same shape as
+from .docx or .html.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 import charset_normalizer
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
+from auditlib.numbers import is_value
 
 # UTF-32 LE before UTF-16 LE: its BOM begins with UTF-16 LE's.
 _BOMS = (
@@ -169,6 +172,12 @@ def blocks_from_lines(lines: list[str]) -> list[Block]:
     blank_run = 0
 
     for no, line in enumerate(lines, 1):
+        if "\t" not in line and line and line.rstrip(_SPACES)[-1:] in _ROW_ENDS:
+            cells = spaced_row(line)
+            if cells is not None:
+                if not cells:  # a Markdown table's rule under its header: nothing to keep
+                    continue
+                line = "\t".join(cells)
         if "\t" not in line:
             if not line or not line.strip(_SPACES):
                 blank_run += 1
@@ -218,6 +227,52 @@ def blocks_from_lines(lines: list[str]) -> list[Block]:
     if rows:
         blocks.append(Table(rows, table_line))
     return blocks
+
+
+_ROW_ENDS = frozenset("0123456789０１２３４５６７８９|｜")
+_WIDE_GAP = re.compile(r"[ \u00a0]{2,}|\u3000+")
+_MD_RULE = re.compile(r"^:?-{3,}:?$")
+_LAST_WIDE = re.compile(r"(?:[ \u00a0]{2,}|\u3000)\S+$")
+# One value after one space: only after a short label of words alone (行政许可 120).
+_SHORT_LABEL = re.compile(r"^[^\s\d０-９]{2,12} \S+$")
+
+
+def spaced_row(line: str) -> list[str] | None:
+    """A table row that the extractor laid out with spaces or pipes instead of tabs, as cells.
+
+    Markdown (``| 规章 | 0 | 0 | 3 |``, what html-to-text converters write) is a row
+    whatever it holds; its rule line (``|---|---|``) is ``[]``. Otherwise a line is a row
+    only when it ends in numbers: two or more, each set off by white space, or one set
+    off by a wide gap (two spaces, an ideographic space) or following a short label of
+    words alone; what comes before them must read as a label (short, no sentence in
+    it). Running text that ends in figures (``联系电话：0772 2819123``) is not a row: a
+    count is never printed with a leading 0. ``None`` when the line is not a row.
+    """
+    s = line.strip(_SPACES)
+    if len(s) > 2 and s[0] in "|｜" and s[-1] in "|｜":
+        cells = [c.strip(_SPACES) for c in re.split(r"[|｜]", s[1:-1])]
+        if all(_MD_RULE.match(c) for c in cells):
+            return []
+        return cells if len(cells) >= 2 else None
+    tokens = s.split()
+    k = 0
+    while k < len(tokens) and is_value(tokens[-1 - k]):
+        k += 1
+    if k == 0:
+        return None
+    numbers = tokens[len(tokens) - k :]
+    if any(len(t) > 1 and t[0] in "0０" and t[1:2].isdigit() for t in numbers):
+        return None
+    if k == 1 and not _LAST_WIDE.search(s) and not _SHORT_LABEL.match(s):
+        return None
+    lead = s
+    for _ in range(k):  # the text before the numbers, its own white space kept
+        lead = lead.rstrip()
+        lead = lead[: len(lead) - len(lead.split()[-1])]
+    lead = lead.strip(_SPACES)
+    if len(lead) > 60 or any(p in lead for p in "。；;！？"):
+        return None
+    return [*(c for c in _WIDE_GAP.split(lead) if c), *numbers]
 
 
 def _is_fragment(line: str) -> bool:
