@@ -331,6 +331,7 @@ def _anchor_gaps(
     bounds = [(-1, -1), *hits, (len(cells), len(rows))]
     added: list[tuple[int, int]] = []
     notes: dict[int, str] = {}
+    moved: dict[int, int] = {}  # a row's label cell → the cell of its label's next line
     unplaced = pt.unplaced
     for (ia, ja), (ib, jb) in itertools.pairwise(bounds):
         edge = ja == -1 or jb == len(rows)
@@ -363,6 +364,14 @@ def _anchor_gaps(
             for j in missing:
                 unplaced[j] = f"；此处印有无法确定归属的行{printed}，其数值未采用（unrecognised row label; values not used）"
             continue
+        if cands and ja >= 0 and _label_goes_on(cells, kinds, ia, cands[0], rows[ja].label):
+            # The row's label was printed over lines, its numbers beside the second: they are its.
+            i = cands.pop(0)
+            moved[ia] = i
+            notes[i] = (
+                f"行标签分行印作“{squash(cells[ia].text)}”“{squash(cells[i].text)}”，数值印在后一行，"
+                f"认定为“{rows[ja].label}”（a label printed over two lines, its numbers beside the second）"
+            )
         for i in cands:
             pt.warnings.append(
                 ShapeWarning(
@@ -372,7 +381,26 @@ def _anchor_gaps(
                     squash(cells[i].text),
                 )
             )
-    return sorted(hits + added), notes
+    return sorted([(moved.get(i, i), j) for i, j in hits] + added), notes
+
+
+_WIDE_GAP = re.compile(r"\s{2,}|\u3000+")
+_LABEL_NOISE = re.compile(r"[\s、，,.．：:;；（）()“”\"'‘’]")
+
+
+def _label_goes_on(cells: list[Cell], kinds: list[str], first: int, second: int, official: str) -> bool:
+    """Whether cell ``second`` is the next line of the label in cell ``first`` (no number
+    between them; a fragment of a group label may be), the two together a stretch of the
+    official label: 2.申请人逾期未按收费通知要 / 求缴纳费用、行政机关不再处理, as text
+    extracted from a PDF breaks a long label."""
+    if "value" in kinds[first + 1 : second]:
+        return False
+    # Of a line of text holding a group label too ((六)其他处理  1.申请人…), its last part.
+    a = _WIDE_GAP.split(cells[first].text.strip())[-1]
+    a = _LABEL_NOISE.sub("", _NUMBERING.sub("", a.translate(_PARENS)))
+    b = _LABEL_NOISE.sub("", cells[second].text.translate(_PARENS))
+    whole = _LABEL_NOISE.sub("", _NUMBERING.sub("", official.translate(_PARENS)))
+    return len(a) >= 4 and len(b) >= 4 and (a + b) in whole
 
 
 def parse_labelled(lay: Layout, cells: list[Cell]) -> ParsedTable:
@@ -406,6 +434,11 @@ def _read_rows(pt: ParsedTable, cells: list[Cell], kinds: list[str], hits: list[
         if not irregular and end < stop and n + 1 < len(hits) and "value" in kinds[end:stop]:
             irregular = True
         texts, msg = place(seg, len(row.columns), kinds[i + 1 : end])
+        if msg is None and end < stop and all(t is None or is_blank(t) for t in texts) and "value" in kinds[end:stop]:
+            # Nothing after the label, numbers after some text before the next row: they may
+            # well be this row's (a label broken by the extractor). Not "blank in the report".
+            texts = [None] * len(row.columns)
+            msg = "该行标签后没有数值，其后印有无法识别的文字和数值，无法确定是否属于该行"
         pt.labels[row.key] = squash(cells[i].text)
         pt.lines[row.key] = cells[i].line
         if i in notes:

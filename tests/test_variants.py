@@ -17,7 +17,7 @@ import pytest
 from auditlib.audit import audit
 from auditlib.ingest import find_reports
 from auditlib.report import load
-from tests.conftest import edited, expected, sample_path
+from tests.conftest import ROOT, edited, expected, sample_path
 from tests.fixtures import make_docx, make_html, make_text
 from tests.variants import (
     AGENCY,
@@ -393,6 +393,33 @@ def test_running_text_ending_in_figures_stays_text(made, tmp_path):
     assert cell_problems(r, known()) == []
 
 
+_OVERDUE = "（六）其他处理  1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请  0  1  0  0  0  0  1"
+
+
+def test_label_over_three_lines_numbers_beside_the_middle(made, tmp_path):
+    """pdftotext breaks a long label over lines and prints the numbers beside the middle one."""
+    spaced = text_with_columns(made["text"], tmp_path / "s.txt", "spaces")
+    broken = "（六）其他处理  1.申请人无正当理由逾期不补正\n、行政机关不再处理其政府信息  0  1  0  0  0  0  1\n公开申请"
+    r = load(edit_text(spaced, tmp_path / "b.txt", [(_OVERDUE, broken)]))
+    assert cell_problems(r, known()) == []
+    assert any("分行印作" in w and "逾期不补正" in w for w in r.to_json()["warnings"])
+    assert rules(audit([r])) == []
+
+
+def test_numbers_after_an_unknown_line_are_nobodys(made, tmp_path):
+    """A row with nothing after its label and numbers after a line that is not the rest of it:
+    the numbers are not used, and the row is not taken as left blank (no sum rule speaks)."""
+    spaced = text_with_columns(made["text"], tmp_path / "s.txt", "spaces")
+    broken = "（六）其他处理  1.申请人无正当理由逾期不补正\n另行处理的申请  0  1  0  0  0  0  1"
+    r = load(edit_text(spaced, tmp_path / "b.txt", [(_OVERDUE, broken)]))
+    row = r.tables["table3"]
+    assert all(row.get("other_overdue_correction", c.key) is None for c in row.layout.row("other_overdue_correction").columns)
+    assert [c for c in row.uncertain if c[0] == "other_overdue_correction"]
+    found = {f.rule for f in audit([r])}
+    assert "TABLE_SHAPE" in found
+    assert not found & {"T3_BALANCE", "T3_ROW_TOTAL", "T3_RESULTS_SUM", "TABLE_CELL_MISSING"}
+
+
 # ------------------------------------------------------------------ the real samples, changed
 TEXT_SAMPLES = ["000_bebe3e000f0fa92c", "001_0821f10813b957c3", "002_70eac6e8a2e0d3d2", "003_c430893fbea2ae1b", "004_27f28e9d7369eeba"]
 # Rules that read the tables' cells: they have nothing to say when a table cannot be separated.
@@ -485,3 +512,12 @@ def test_real_sample_columns_without_tabs(tmp_path, style):
     r = load(text_with_columns(sample_path(stem), tmp_path / f"{stem}.txt", style))
     assert _real_cells(r, stem) == []
     assert rules(audit([r])) == rules(audit([load(sample_path(stem))]))
+
+
+def test_real_pdf_as_pdftotext_layout_text(tmp_path):
+    """The real PDF turned into text by ``pdftotext -layout`` (poppler 22.12; kept in tests/data):
+    columns set off by spaces, the 办理结果 labels printed downwards one character a line, long
+    labels broken over lines. Every cell as read from the PDF itself, and the same findings."""
+    r = load(ROOT / "tests" / "data" / "huaian-2024.pdftotext-layout.txt")
+    assert cell_problems(r, expected("huaian-2024")) == []
+    assert {f.rule for f in audit([r])} == {f.rule for f in audit([load(sample_path("huaian-2024"))])}

@@ -285,4 +285,5 @@ def _continues(rows: list[list[str | None]], line: str) -> bool:
     """After a blank line, a short tab-less fragment can still finish a header cell (商业／企业)."""
     prev = rows[-1][-1] if rows[-1] else None
     frag = line.strip()
-    return bool(prev) and len(frag) <= 4 and not any(ch.isdigit() for ch in frag) and "、" not in frag
+    # A number is never continued: 31 then 年 is a row's total then a label printed downwards.
+    return bool(prev) and not is_value(prev) and len(frag) <= 4 and not any(ch.isdigit() for ch in frag) and "、" not in frag
