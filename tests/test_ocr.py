@@ -272,3 +272,27 @@ def test_suggestion_only_where_the_recogniser_doubted_and_the_cell_picture_trave
     # The recogniser was sure of the last digit and doubted the first: no one-digit slip to suggest.
     _, f = findings_with(tuple([0.41] + [0.99] * (len(text) - 1)))
     assert "改为" not in f.message and f.extra["suggestion"] is None
+
+
+def test_pdf_whose_fonts_cannot_be_decoded_is_read_like_a_scan(tmp_path):
+    """Fonts embedded without their Unicode map: the page shows the report, its text layer is
+    glyph numbers ((cid:12)…). Read as text it was "not a report"; it is read by OCR instead."""
+    import pdfplumber
+
+    _needs_office()
+    from tests.zoo import zoo
+
+    doc = next(d for d in zoo() if d.variant == "plain" and d.container == "pdf")
+    data = doc.path.read_bytes()
+    assert b"/ToUnicode" in data
+    garbled = tmp_path / "garbled.pdf"
+    garbled.write_bytes(data.replace(b"/ToUnicode", b"/ToUnicodX"))  # the same length: offsets hold
+    with pdfplumber.open(garbled) as pdf:
+        assert all(c["text"].startswith("(cid:") for c in pdf.pages[0].chars if not c["text"].isspace())
+    r = load(garbled)
+    assert any("无法解码" in w for w in r.warnings)
+    assert (r.meta.agency, r.meta.year, list(r.sections)) == (doc.expected["agency"], doc.expected["year"], list("一二三四五六"))
+    cells = list(_cells(r, doc.expected))
+    assert [c for c in cells if c[3] is not None and c[3] != c[4]] == []
+    assert sum(c[3] is not None for c in cells) >= 0.95 * len(cells)
+    assert "INPUT_UNREADABLE" not in {f.rule for f in audit([r])}

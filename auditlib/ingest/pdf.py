@@ -95,6 +95,7 @@ class _Page:
     lines: list[_Line] = field(default_factory=list)
     tables: list[_TableItem] = field(default_factory=list)
     pictures: list[tuple[float, float, float, float]] = field(default_factory=list)  # images on a text page
+    garbled: bool = False  # a text layer that cannot be decoded: read by OCR like a scan
 
 
 def read_pdf(data: bytes, source: str) -> Document:
@@ -162,11 +163,17 @@ def _read_scanned(data: bytes, pages: list[_Page], warnings: list[str]) -> None:
     if not scanned:
         return
     listed = "、".join(str(p.number) for p in scanned)
+    garbled = "、".join(str(p.number) for p in scanned if p.garbled)
     from auditlib.ingest import ocr
 
+    if garbled:
+        warnings.append(
+            f"第{garbled}页的文字层无法解码（字体缺少编码映射，提取出的是乱码），按扫描页处理 "
+            f"(pages {garbled}: text layer cannot be decoded, fonts without a Unicode map; read as scans)"
+        )
     if not ocr.available():
-        if len(scanned) < len(pages):
-            warnings.append(f"第{listed}页没有文字层（可能是扫描页），其内容未读取 (pages without text layer: {listed})")
+        if len(scanned) < len(pages) or garbled:
+            warnings.append(f"第{listed}页没有可用的文字层（可能是扫描页），其内容未读取 (pages without a usable text layer: {listed})")
         return
     if len(scanned) > MAX_OCR_PAGES:
         raise limit_error("OCR_LIMIT", MAX_OCR_PAGES)
@@ -180,7 +187,7 @@ def _read_scanned(data: bytes, pages: list[_Page], warnings: list[str]) -> None:
     dropped = uncapped(lambda: _ocr_pages(ocr, data, by_number))
     note = f"；{dropped}行文字识别置信度过低，未采用" if dropped else ""
     warnings.append(
-        f"第{listed}页没有文字层（扫描页），已用文字识别（OCR）读取；表格数值须经勾稽关系验证方予采用{note} "
+        f"第{listed}页{'没有可用的文字层' if garbled else '没有文字层（扫描页）'}，已用文字识别（OCR）读取；表格数值须经勾稽关系验证方予采用{note} "
         f"(pages {listed} read by OCR; table numbers kept only where the table's arithmetic confirms them)"
     )
 
@@ -239,6 +246,9 @@ def _extract_page(page: Any, region_ids: Iterator[int]) -> _Page:
     deduped = page.dedupe_chars()
     if not deduped.chars:
         return out
+    if _garbled(deduped.chars):
+        out.garbled = True
+        return out
 
     real: list[tuple[tuple[float, float, float, float], list[list[str | None]]]] = []
     frames: list[tuple[tuple[float, float, float, float], int]] = []
@@ -275,6 +285,29 @@ def _extract_page(page: Any, region_ids: Iterator[int]) -> _Page:
     _take_word_tables(out, loose)
     out.pictures = _pictures(page, deduped.chars)
     return out
+
+
+# Share of a page's characters that cannot be decoded beyond which its text layer is not read.
+_GARBLED_SHARE = 0.3
+
+
+def _garbled(chars: list[dict[str, Any]]) -> bool:
+    """Whether the page's text layer is mostly characters that cannot be decoded.
+
+    A font embedded without its Unicode map (common in PDFs from some office suites and
+    printers) gives pdfminer glyph numbers, ``(cid:123)``, or private-use code points in
+    place of the characters: the page looks fine and its text is nothing. Read as text
+    it is "not a report"; such a page is read by OCR, like a scan.
+    """
+    bad = total = 0
+    for c in chars:
+        text = c["text"]
+        if text.isspace():
+            continue
+        total += 1
+        if text.startswith("(cid:") or text == "\ufffd" or "\ue000" <= text[0] <= "\uf8ff":
+            bad += 1
+    return total >= 20 and bad >= _GARBLED_SHARE * total
 
 
 # A picture narrower than this share of the page, or lower than this (points), holds no table of the format.
