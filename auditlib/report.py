@@ -15,7 +15,16 @@ from auditlib.layouts import TABLE_NAMES, layout
 from auditlib.limits import MAX_CHARS, limit_error
 from auditlib.meta import Meta, extract_meta
 from auditlib.sections import SECTION_NUMERALS, Section, find_sections, split_run_on
-from auditlib.tables import ParsedTable, cells_of, parse_labelled, parse_table4, quote, table_format, unreadable_reason
+from auditlib.tables import (
+    ParsedTable,
+    cells_of,
+    parse_labelled,
+    parse_table4,
+    quote,
+    spread_run_on,
+    table_format,
+    unreadable_reason,
+)
 from auditlib.verify import OcrCheck
 from auditlib.verify import verify as verify_ocr
 
@@ -161,6 +170,16 @@ def parse_document(doc: Document, digest: str = "") -> Report:
         "table3": parse_labelled(layout("table3", f3 or fmt or "2021"), c3),
         "table4": parse_table4(c4),
     }
+    for name, cells in (("table2", c2), ("table3", c3), ("table4", c4)):
+        spread = None if tables[name].found else spread_run_on(name, cells)
+        if spread:
+            pt = parse_table4(spread) if name == "table4" else parse_labelled(tables[name].layout, spread)
+            if pt.found:
+                tables[name] = pt
+                warnings.append(
+                    f"{TABLE_NAMES[name]}: 表格连成一行、单元格以空格分隔，已按空格拆分读取"
+                    "（table run onto one line; its cells cut at the spaces between them）"
+                )
     ocr_checks = verify_ocr(tables, fmt)
     tables["table2"].format_seen, tables["table3"].format_seen = why2, why3
     regions = {"table2": (r2, "二"), "table3": (r3, "三"), "table4": (r4, "四")}

@@ -535,6 +535,27 @@ def quote(cells: list[Cell], word: str) -> str:
     return next((squash(c.text) for c in cells if word in c.text and len(c.text) <= 80), word)
 
 
+def spread_run_on(table: str, cells: list[Cell]) -> list[Cell] | None:
+    """The cells again with the table's run-on line cut at its spaces; None when there is none.
+
+    A crawler's get_text(" ") puts the whole body on one line with one space between
+    cells (规章 0 0 3 行政规范性文件 5 1 20 …). Cut at its spaces, the line is the cell
+    stream a table gives, and is parsed as one; labels never hold a space in the format,
+    and blank cells, which leave no trace, make a row too short to place (null, warned).
+    Only for a table not found otherwise: the caller keeps what it reads only if found.
+    """
+    words = _SIGNATURE[table]
+    out: list[Cell] | None = None
+    for k, c in enumerate(cells):
+        if len(c.text) > 60 and len(tokens := c.text.split()) >= 10 and all(w in squash(c.text) for w in words):
+            if out is None:
+                out = list(cells[:k])
+            out += [Cell(t, c.row, c.block, c.line) for t in tokens]
+        elif out is not None:
+            out.append(c)
+    return out
+
+
 def unreadable_reason(table: str, cells: list[Cell], images: list[str]) -> str | None:
     """Why a table that is there could not be read cell by cell; None when it is simply absent.
 

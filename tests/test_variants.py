@@ -274,6 +274,18 @@ def test_crawler_body_on_one_line(made, tmp_path):
     assert all("连在一起" in f.message for f in fs)
 
 
+def test_crawler_body_on_one_line_with_spaces(made, tmp_path):
+    """get_text(" "): one line, one space between every two pieces of text; cut at the spaces,
+    the tables read as any other, and say how they were read."""
+    r = load(crawler_one_line(made["text"], tmp_path / "one.txt", "http://x.gov.cn/a.html", "2022-01-25", sep=" "))
+    assert cell_problems(r, known()) == []
+    assert sum("已按空格拆分读取" in w for w in r.to_json()["warnings"]) == 3
+    assert rules(audit([r])) == []
+    bad = edit_text(made["text"], tmp_path / "bad.txt", [("（七）总计\t10\t2\t0\t1\t0\t0\t13", "（七）总计\t10\t2\t0\t1\t0\t0\t14")])
+    r = load(crawler_one_line(bad, tmp_path / "bad1.txt", "http://x.gov.cn/a.html", "2022-01-25", sep=" "))
+    assert {rule for rule, _ in rules(audit([r]))} == {"T3_ROW_TOTAL", "T3_RESULTS_SUM", "T3_BALANCE"}
+
+
 def test_one_line_body_keeps_narrative_defects(made, tmp_path):
     src = edit_text(
         made["text"],
@@ -521,3 +533,22 @@ def test_real_pdf_as_pdftotext_layout_text(tmp_path):
     r = load(ROOT / "tests" / "data" / "huaian-2024.pdftotext-layout.txt")
     assert cell_problems(r, expected("huaian-2024")) == []
     assert {f.rule for f in audit([r])} == {f.rule for f in audit([load(sample_path("huaian-2024"))])}
+
+
+@pytest.mark.parametrize("stem", TEXT_SAMPLES)
+def test_real_sample_on_one_line_with_spaces(tmp_path, stem):
+    """A real report as get_text(" ") leaves it: every cell as read from the file, or null
+    with a warning naming its row (a blank cell leaves no trace, so its row cannot be placed)."""
+    text = sample_path(stem).read_text(encoding="utf-8")
+    flat = tmp_path / f"{stem}.txt"
+    flat.write_text(" ".join(c.strip() for ln in text.split("\n") for c in ln.split("\t") if c.strip()), encoding="utf-8")
+    orig, r = load(sample_path(stem)), load(flat)
+    assert _real_cells(r, stem) == []
+    j, want = r.to_json(), expected(stem)
+    for key in ("agency", "year", "format", "sections"):
+        assert j[key] == want[key], key
+    read = sum(v is not None for t in ("table3", "table4") for row in j[t].values() for v in row.values())
+    assert read >= 0.9 * sum(v is not None for t in ("table3", "table4") for row in want[t].values() for v in row.values())
+    before, after = audit([orig]), audit([r])
+    assert {f.rule for f in after} - {"TABLE_SHAPE"} <= {f.rule for f in before}
+    assert {f.rule for f in before} - TABLE_RULES <= {f.rule for f in after}

@@ -282,12 +282,13 @@ def mixed_text(path: Path) -> tuple[Path, dict[str, Any]]:
 
 
 
-def crawler_one_line(src: Path, dst: Path, url: str, published: str) -> Path:
+def crawler_one_line(src: Path, dst: Path, url: str, published: str, sep: str = "") -> Path:
     """A crawler's dump of the page: its fields first, then the whole body on one line, table
-    cells run together without any separator (规章003行政规范性文件5120…)."""
+    cells run together without any separator (规章003行政规范性文件5120…), or with ``sep``
+    between every two pieces of text (get_text(" "): 规章 0 0 3 行政规范性文件 5 1 20 …)."""
     lines = src.read_text(encoding="utf-8").split("\n")
     title, body = lines[0], lines[1:]
-    flat = "".join(cell.strip() for ln in body for cell in ln.split("\t"))
+    flat = sep.join(c for c in (cell.strip() for ln in body for cell in ln.split("\t")) if c)
     dst.write_text(f"标题:{title}\n发布时间:{published}\n原文链接:{url}\n{flat}\n", encoding="utf-8")
     return dst
 
