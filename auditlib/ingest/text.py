@@ -172,12 +172,6 @@ def blocks_from_lines(lines: list[str]) -> list[Block]:
     blank_run = 0
 
     for no, line in enumerate(lines, 1):
-        if "\t" not in line and line and line.rstrip(_SPACES)[-1:] in _ROW_ENDS:
-            cells = spaced_row(line)
-            if cells is not None:
-                if not cells:  # a Markdown table's rule under its header: nothing to keep
-                    continue
-                line = "\t".join(cells)
         if "\t" not in line:
             if not line or not line.strip(_SPACES):
                 blank_run += 1
@@ -189,38 +183,54 @@ def blocks_from_lines(lines: list[str]) -> list[Block]:
                 elif last_kind == "row":
                     last_kind = "blank"
                 continue
-            if (last_kind == "cell" and _is_fragment(line)) or (
-                last_kind == "blank" and not row and rows and _continues(rows, line)
-            ):
-                # A cell broken over two lines: the tail has no leading tab.
-                target = row if row else rows[-1]
-                target[-1] = (target[-1] or "") + line
-                last_kind = "cell"
-            else:
-                if row or rows:  # the table before this text ends
-                    if row:
-                        rows.append(row)
-                        row = []
-                    blocks.append(Table(rows, table_line))
-                    rows = []
-                if double and blank_run >= 2 and blocks and isinstance(blocks[-1], Paragraph):
-                    # Web-page text: the extra blank line is an empty cell.
-                    blocks.extend(Paragraph("", no - 1) for _ in range(blank_run - 1))
-                blocks.append(Paragraph(line.strip(" \u3000\u00a0\t"), no))
-                last_kind = "text"
+            # A row laid out with spaces or pipes? Cheap tests first: most lines are one word.
+            cells = (
+                spaced_row(line)
+                if (line[-1] in _ROW_ENDS or line[-1] in _SPACES)
+                and (" " in line or "\u3000" in line or "|" in line or "｜" in line or "\u00a0" in line)
+                else None
+            )
+            if cells is None:
+                if (last_kind == "cell" and _is_fragment(line)) or (
+                    last_kind == "blank" and not row and rows and _continues(rows, line)
+                ):
+                    # A cell broken over two lines: the tail has no leading tab.
+                    target = row if row else rows[-1]
+                    target[-1] = (target[-1] or "") + line
+                    last_kind = "cell"
+                else:
+                    if row or rows:  # the table before this text ends
+                        if row:
+                            rows.append(row)
+                            row = []
+                        blocks.append(Table(rows, table_line))
+                        rows = []
+                    if double and blank_run >= 2 and blocks and isinstance(blocks[-1], Paragraph):
+                        # Web-page text: the extra blank line is an empty cell.
+                        blocks.extend(Paragraph("", no - 1) for _ in range(blank_run - 1))
+                    blocks.append(Paragraph(line.strip(" \u3000\u00a0\t"), no))
+                    last_kind = "text"
+                blank_run = 0
+                continue
+            if not cells:  # a Markdown table's rule under its header: nothing to keep
+                continue
         elif line[0] == "\t" and line.count("\t") == 1:  # one cell on its own line
             if not rows and not row:
                 table_line = no
             row.append(line[1:])
             last_kind = "cell"
-        else:  # a tab-separated row
-            if not rows and not row:
-                table_line = no
-            if row:
-                rows.append(row)
-                row = []
-            rows.append(line.split("\t"))
-            last_kind = "row"
+            blank_run = 0
+            continue
+        else:
+            cells = line.split("\t")
+        # A row: tab-separated, or laid out with spaces or pipes.
+        if not rows and not row:
+            table_line = no
+        if row:
+            rows.append(row)
+            row = []
+        rows.append(cells)
+        last_kind = "row"
         blank_run = 0
     if row:
         rows.append(row)
@@ -249,6 +259,8 @@ def spaced_row(line: str) -> list[str] | None:
     count is never printed with a leading 0. ``None`` when the line is not a row.
     """
     s = line.strip(_SPACES)
+    if " " not in s and "\u3000" not in s and "\u00a0" not in s and s[:1] not in ("|", "｜"):
+        return None  # one word: a cell on its own line, the commonest line of flattened tables
     if len(s) > 2 and s[0] in "|｜" and s[-1] in "|｜":
         cells = [c.strip(_SPACES) for c in re.split(r"[|｜]", s[1:-1])]
         if all(_MD_RULE.match(c) for c in cells):
