@@ -12,6 +12,15 @@ from auditlib.numbers import DATE_RX, ISO_DATE_RX, parse_year, squash, to_date
 
 _YEAR = r"(?P<year>\d{4}|[〇零○一二三四五六七八九]{4})"
 TITLE_RX = re.compile(rf"^(?P<agency>.*?){_YEAR}年度?(?:政府)?信息公开(?:工作)?年度?报告$")
+# Less usual wordings: …关于2021年政府信息公开工作的年度报告, …政府信息公开工作2021年度报告,
+# …2021年度政府信息公开工作报告.
+TITLE_OTHER_RX = re.compile(
+    rf"^(?P<agency>.*?)(?:关于{_YEAR}年度?(?:政府)?信息公开(?:工作)?(?:情况)?的?(?:年度)?报告"
+    rf"|(?:政府)?信息公开(?:工作)?(?P<year2>\d{{4}}|[〇零○一二三四五六七八九]{{4}})年度?报告"
+    rf"|(?P<year3>\d{{4}}|[〇零○一二三四五六七八九]{{4}})年度?(?:政府)?信息公开工作(?:情况)?报告)$"
+)
+# What a page wraps a title in: 《…》, （全文）, 关于…的公告.
+_TITLE_WRAP = re.compile(r"^(?:关于)?[《〈“\"]?(?P<inner>.+?)[》〉”\"]?(?:[（(]全文[）)]|全文)?(?:的(?:公告|通知|公示))?$")
 # The year before the agency: 2019年上海市人民政府办公厅政府信息公开工作年度报告.
 TITLE_YEAR_FIRST_RX = re.compile(rf"^{_YEAR}年度?(?P<agency>.+)信息公开(?:工作)?年度?报告$")
 # Crawler dumps put the page's fields first: 标题:… / 发布时间:… / 原文链接:…
@@ -65,6 +74,15 @@ def _strip_field(text: str) -> str:
 def _match_title(text: str) -> tuple[str, int | None] | None:
     """(agency part, year) when ``text`` (squashed) is a report title."""
     text = _strip_field(text)
+    found = _match_bare_title(text)
+    if found is None:
+        w = _TITLE_WRAP.match(text)
+        if w and w["inner"] != text:
+            found = _match_bare_title(w["inner"])
+    return found
+
+
+def _match_bare_title(text: str) -> tuple[str, int | None] | None:
     m = TITLE_RX.match(text)
     if m and m["agency"]:
         return m["agency"], parse_year(m["year"])
@@ -78,6 +96,10 @@ def _match_title(text: str) -> tuple[str, int | None] | None:
             return agency, parse_year(y["year"])
     if m:
         return m["agency"], parse_year(m["year"])
+    o = TITLE_OTHER_RX.match(text)
+    if o:  # an empty or generic agency part: a title that does not say who (TITLE_AGENCY_MISSING)
+        agency = o["agency"] + ("政府" if o["agency"].endswith("人民") else "")
+        return agency, parse_year(o["year"] or o["year2"] or o["year3"])
     return None
 
 

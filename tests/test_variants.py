@@ -220,14 +220,24 @@ def test_wan_amount_untouched_and_procurement_in_yuan(tmp_path):
 # ------------------------------------------------------------------ class 5: titles and chrome
 @pytest.mark.parametrize(
     "title",
-    [f"2021年{AGENCY}政府信息公开工作年度报告", f"{AGENCY}2021年政府信息\n公开工作年度报告", f"{AGENCY}\n2021年政府信息公开工作年度报告"],
-    ids=["year-first", "wrapped-mid", "wrapped-after-agency"],
+    [f"2021年{AGENCY}政府信息公开工作年度报告", f"{AGENCY}2021年政府信息\n公开工作年度报告", f"{AGENCY}\n2021年政府信息公开工作年度报告",
+     f"{AGENCY}关于2021年政府信息公开工作的年度报告", f"{AGENCY}政府信息公开工作2021年度报告",
+     f"{AGENCY}2021年度政府信息公开工作报告", f"《{AGENCY}2021年政府信息公开工作年度报告》",
+     f"关于{AGENCY}2021年政府信息公开工作年度报告的公告", f"{AGENCY}2021年政府信息公开工作年度报告（全文）"],
+    ids=["year-first", "wrapped-mid", "wrapped-after-agency", "guanyu", "year-after", "work-report", "book-marks",
+         "notice", "full-text"],
 )
 def test_title_variants(made, tmp_path, title):
     r = load(edit_text(made["text"], tmp_path / "t.txt", [(TITLE, title)]))
     assert (r.meta.agency, r.meta.year, r.meta.title_agency) == (AGENCY, 2021, AGENCY)
     assert cell_problems(r, known()) == []
     assert rules(audit([r])) == []
+
+
+def test_title_without_its_agency_in_another_wording(made, tmp_path):
+    r = load(edit_text(made["text"], tmp_path / "t.txt", [(TITLE, "关于2021年政府信息公开工作的年度报告")]))
+    assert (r.meta.agency, r.meta.year, r.meta.title_agency) == (AGENCY, 2021, None)
+    assert [rule for rule, _ in rules(audit([r]))] == ["TITLE_AGENCY_MISSING"]
 
 
 def test_year_first_title_of_a_government_office(tmp_path):
