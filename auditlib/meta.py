@@ -27,6 +27,10 @@ TITLE_YEAR_FIRST_RX = re.compile(rf"^{_YEAR}年度?(?P<agency>.+)信息公开(?:
 CRAWLER_FIELD_RX = re.compile(r"^(?:标题|文章标题|题目|title)\s*[:：]\s*", re.IGNORECASE)
 URL_LINE_RX = re.compile(r"^(?:原文链接|原文地址|原文网址|链接|网址|来源链接|页面地址|url)\s*[:：]\s*(?P<url>https?://\S+)", re.IGNORECASE)
 DATE_LINE_RX = re.compile(rf"^{DATE_RX.pattern}$")
+ISO_LINE_RX = re.compile(rf"^{ISO_DATE_RX.pattern}$")
+# A date line may be labelled (日期：…) or follow the agency on one line (…局  2022年1月20日).
+_DATE_LABEL = re.compile(r"^(?:落款|成文)?(?:日期|时间)[:：]")
+_DATE_AFTER_NAME = re.compile(rf"^(?P<who>[^\d:：]{{2,30}}?)(?:{DATE_RX.pattern})$")
 PUBLISHED_RX = re.compile(r"(?:发布|公开|成文)(?:日期|时间)[:：]?\s*")
 
 AGENCY_SUFFIX = re.compile(
@@ -141,16 +145,24 @@ def find_url(blocks: list[Block], limit: int = 12) -> str | None:
     return None
 
 
-def _date_lines(blocks: list[Block], start: int, end: int) -> list[tuple[int, dt.date, str]]:
+def _date_lines(blocks: list[Block], start: int, end: int) -> list[tuple[int, dt.date, str, str | None]]:
+    """Lines that are a date and nothing more (2022年1月20日, 2022-01-20, 日期：…), or an agency's
+    name and a date (…局  2022年1月20日): (index, date, line, the name on the line or None)."""
     out = []
     for i in range(max(start, 0), min(end, len(blocks))):
         b = blocks[i]
-        if isinstance(b, Paragraph) and b.text:
-            m = DATE_LINE_RX.match(squash(b.text))
-            if m:
-                d = to_date(m["y"], m["m"], m["d"])
-                if d:
-                    out.append((i, d, b.text.strip()))
+        if isinstance(b, Paragraph) and b.text and len(text := squash(b.text)) <= 60:
+            text = _DATE_LABEL.sub("", text)
+            who = None
+            m = DATE_LINE_RX.match(text) or ISO_LINE_RX.match(text)
+            if m is None:
+                m = _DATE_AFTER_NAME.match(text)
+                if m is None or not AGENCY_SUFFIX.search(m["who"]):
+                    continue
+                who = m["who"]
+            d = to_date(m["y"], m["m"], m["d"])
+            if d:
+                out.append((i, d, b.text.strip(), who))
     return out
 
 
@@ -191,7 +203,7 @@ def extract_meta(blocks: list[Block], section_six: int | None, body_text: str) -
     signature = None
     if chosen:
         signed = chosen
-        signature = _signature_before(blocks, chosen[0])
+        signature = chosen[3] or _signature_before(blocks, chosen[0])
 
     published = None
     for b in blocks:

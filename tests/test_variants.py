@@ -9,6 +9,7 @@ gives no finding at all; a defect put in is still found.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -231,6 +232,18 @@ def test_title_variants(made, tmp_path, title):
     r = load(edit_text(made["text"], tmp_path / "t.txt", [(TITLE, title)]))
     assert (r.meta.agency, r.meta.year, r.meta.title_agency) == (AGENCY, 2021, AGENCY)
     assert cell_problems(r, known()) == []
+    assert rules(audit([r])) == []
+
+
+@pytest.mark.parametrize(
+    "signed",
+    [f"{AGENCY}  2022年1月20日", f"{AGENCY}\n日期：2022年1月20日", f"{AGENCY}\n2022-01-20",
+     f"{AGENCY}\n\u2002\u2002\u20022022年1月20日\u2002", f"{AGENCY}\n2022年1月20日\n（此件公开发布）"],
+    ids=["same-line", "labelled", "iso", "en-spaces", "note-after"],
+)
+def test_signing_date_variants(made, tmp_path, signed):
+    r = load(edit_text(made["text"], tmp_path / "d.txt", [(f"{AGENCY}\n2022年1月20日", signed)]))
+    assert (r.meta.agency, r.meta.signed_on) == (AGENCY, dt.date(2022, 1, 20))
     assert rules(audit([r])) == []
 
 

@@ -182,6 +182,7 @@ COLUMN_STYLES = {
     "spaces": "  ",  # pdftotext, copy and paste into an editor: a run of spaces
     "space": " ",  # crawlers' get_text(" "): one space
     "ideographic": "\u3000",  # full-width spaces, as Chinese editors pad
+    "en-spaces": "\u2002\u2002",  # &ensp;&ensp; in a web page's text
     "markdown": " | ",  # html-to-text converters: a Markdown table
 }
 

@@ -187,7 +187,8 @@ def blocks_from_lines(lines: list[str]) -> list[Block]:
             cells = (
                 spaced_row(line)
                 if (line[-1] in _ROW_ENDS or line[-1] in _SPACES)
-                and (" " in line or "\u3000" in line or "|" in line or "｜" in line or "\u00a0" in line)
+                and (" " in line or "\u3000" in line or "|" in line or "｜" in line or "\u00a0" in line
+                     or "\u2002" in line or "\u2003" in line)
                 else None
             )
             if cells is None:
@@ -240,9 +241,10 @@ def blocks_from_lines(lines: list[str]) -> list[Block]:
 
 
 _ROW_ENDS = frozenset("0123456789０１２３４５６７８９|｜")
-_WIDE_GAP = re.compile(r"[ \u00a0]{2,}|\u3000+")
+_WIDE_GAP = re.compile(r"[ \u00a0\u2002]{2,}|[\u3000\u2003]+")
+_ANY_SPACE = re.compile(r"[ \u00a0\u2002\u2003\u3000]")
 _MD_RULE = re.compile(r"^:?-{3,}:?$")
-_LAST_WIDE = re.compile(r"(?:[ \u00a0]{2,}|\u3000)\S+$")
+_LAST_WIDE = re.compile(r"(?:[ \u00a0\u2002]{2,}|[\u3000\u2003])\S+$")
 # One value after one space: only after a short label of words alone (行政许可 120).
 _SHORT_LABEL = re.compile(r"^[^\s\d０-９]{2,12} \S+$")
 
@@ -259,7 +261,7 @@ def spaced_row(line: str) -> list[str] | None:
     count is never printed with a leading 0. ``None`` when the line is not a row.
     """
     s = line.strip(_SPACES)
-    if " " not in s and "\u3000" not in s and "\u00a0" not in s and s[:1] not in ("|", "｜"):
+    if not _ANY_SPACE.search(s) and s[:1] not in ("|", "｜"):
         return None  # one word: a cell on its own line, the commonest line of flattened tables
     if len(s) > 2 and s[0] in "|｜" and s[-1] in "|｜":
         cells = [c.strip(_SPACES) for c in re.split(r"[|｜]", s[1:-1])]
