@@ -69,10 +69,16 @@ def is_abbreviation(short: str, full: str) -> bool:
     return all(ch in it for ch in short)
 
 
+_MARKDOWN = re.compile(r"^(?:#{1,6}\s*)?(?:\*\*|__)?(?P<inner>.*?)(?:\*\*|__)?$")
+
+
 def _strip_field(text: str) -> str:
-    """标题:XXX → XXX (a crawler's field name before the title)."""
+    """标题:XXX → XXX (a crawler's field name before the title); # XXX, **XXX** → XXX (Markdown)."""
     m = CRAWLER_FIELD_RX.match(text)
-    return text[m.end() :] if m else text
+    text = text[m.end() :] if m else text
+    if text[:1] in ("#", "*", "_"):
+        text = _MARKDOWN.match(text)["inner"]
+    return text
 
 
 def _match_title(text: str) -> tuple[str, int | None] | None:

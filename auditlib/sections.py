@@ -25,7 +25,9 @@ SECTION_TITLES = {
     "六": "其他需要报告的事项",
 }
 
-_NUM = r"(?:[（(]?[{n}][）)]?[、.．,，:：]?|[{d}][、.．])?"
+_NUM = r"(?:[（(]?[{n}][）)]?[、.．,，:：]?|[{d}][、.．]|第[{n}]部分[、.．,，:：]?)?"
+# Markdown that html-to-text converters put around a heading: ## 一、总体情况, **一、总体情况**.
+_MARKDOWN = re.compile(r"^#{1,6}|^(?:\*\*|__)|(?:\*\*|__)$")
 _BODY = {
     "一": r"(?:政府信息公开工作)?(?:总体|基本|整体)情况",
     "二": r"主动公开政府信息(?:的)?情况",
@@ -59,6 +61,8 @@ def find_sections(blocks: list[Block], begin: int = 0) -> dict[str, Section]:
         if b.__class__ is Paragraph and b.text and len(b.text) <= 80:
             text = squash(b.text)
             if len(text) <= 40:
+                if text[0] in "#*_":
+                    text = _MARKDOWN.sub("", text)
                 candidates.append((i, text))
     found: list[tuple[str, int, str]] = []
     k = 0

@@ -418,6 +418,25 @@ def test_columns_without_tabs_keep_defects(tmp_path, style):
     assert {rule for rule, _ in rules(audit([r]))} == {"T3_ROW_TOTAL", "T3_RESULTS_SUM", "T4_TOTAL"}
 
 
+@pytest.mark.parametrize("style", ["markdown", "bold", "part"])
+def test_headings_as_converters_and_authors_write_them(made, tmp_path, style):
+    """An html-to-text converter's Markdown (# title, ## headings or **headings**, pipe tables),
+    and headings worded 第一部分 总体情况."""
+    from tests.fixtures import SECTION_TITLES
+
+    mark = {"markdown": ("# {}", "## {}"), "bold": ("**{}**", "**{}**"), "part": ("{}", None)}[style]
+    edits = [(TITLE, mark[0].format(TITLE))]
+    for head in SECTION_TITLES.values():
+        new = mark[1].format(head) if mark[1] else f"第{head[0]}部分 {head[2:]}"
+        edits.append((f"\n{head}\n", f"\n{new}\n"))
+    src = text_with_columns(made["text"], tmp_path / "t.txt", "markdown" if style != "part" else "spaces")
+    r = load(edit_text(src, tmp_path / f"{style}.txt", edits))
+    assert (r.meta.agency, r.meta.year, r.meta.title_agency) == (AGENCY, 2021, AGENCY)
+    assert r.to_json()["sections"] == ["一", "二", "三", "四", "五", "六"]
+    assert cell_problems(r, known()) == []
+    assert rules(audit([r])) == []
+
+
 def test_running_text_ending_in_figures_stays_text(made, tmp_path):
     """Only a row is made a row: sentences that end in numbers keep their claims."""
     lines = ["联系电话：0772 2819123", "全年共受理政府信息公开申请 13 件", "本年度收到申请13件，办结 13"]
