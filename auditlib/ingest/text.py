@@ -149,6 +149,8 @@ def read_text(data: bytes, source: str) -> Document:
     text, encoding = decode(data)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
     lines = text.split("\n")
+    if _SPACED_NUMBERS.search(text):  # a layout of spaces: one pass more, only then
+        lines = order_split_rows(lines)
     blocks = blocks_from_lines(lines)
     # Text, or a table, anywhere (text usually comes first: looked for first).
     if not any(b.text if b.__class__ is Paragraph else True for b in blocks):
@@ -287,6 +289,69 @@ def spaced_row(line: str) -> list[str] | None:
     if len(lead) > 60 or any(p in lead for p in "。；;！？"):
         return None
     return [*(c for c in _WIDE_GAP.split(lead) if c), *numbers]
+
+
+_SPACED_NUMBERS = re.compile(r"[\d０-９][ \u00a0\u2002]{2,}[\d０-９]|[\d０-９][\u3000\u2003][\d０-９]")
+_NUMBER_AT = re.compile(r"(?<!\S)[-+−]?[\d０-９][\d０-９,，.．]*(?!\S)")
+
+
+def _numbers_at(line: str) -> tuple[bool, list[tuple[int, str]]] | None:
+    """(whether text stands before them, [(column, number)]) for a line that ends in numbers set
+    off by spaces; None for any other line."""
+    s = line.rstrip()
+    if not s or s[-1] not in _ROW_ENDS or "|" in s or "｜" in s:
+        return None
+    found = [(m.start(), m.group()) for m in _NUMBER_AT.finditer(s)]
+    if not found:
+        return None
+    # Only the trailing run of numbers: text before them is the row's label.
+    tail: list[tuple[int, str]] = []
+    rest = s
+    for at, tok in reversed(found):
+        if rest[at + len(tok) :].strip():
+            break
+        tail.insert(0, (at, tok))
+        rest = rest[:at]
+    if not tail:
+        return None
+    return bool(rest.strip()), tail
+
+
+def order_split_rows(lines: list[str]) -> list[str]:
+    """Lines laid out with spaces (pdftotext -layout) where one table row's numbers stand on two
+    lines, out of column order, joined into one line in column order.
+
+    A row whose label wraps over lines has its numbers printed beside whichever line is
+    level with them: （二）部分公开（区分处理的…  17 / 5  3  0  0  9  0 puts the total first.
+    Read in line order that shifts every value one column. When a line of numbers with no
+    label starts left of where the numbers of the number line above it end (blank lines
+    between allowed, nothing else), the two are one row: their numbers are ordered by the
+    column they stand in, behind the label of the first.
+    """
+    out: list[str] | None = None
+    prev: tuple[int, bool, list[tuple[int, str]]] | None = None  # (index in out, labelled, numbers)
+    for i, line in enumerate(lines):
+        if "\t" in line or not line or line.isspace():
+            if out is not None:
+                out.append(line)
+            if line and not line.isspace():
+                prev = None
+            continue
+        got = _numbers_at(line)
+        if got is not None and prev is not None and not got[0] and got[1][0][0] < prev[2][-1][0]:
+            j, labelled, numbers = prev
+            if out is None:
+                out = list(lines[:i])
+            merged = sorted(numbers + got[1])
+            first = out[j]
+            label = first[: numbers[0][0]].rstrip() if labelled else ""
+            out[j] = (label + "  " if label else "") + "  ".join(tok for _, tok in merged)
+            prev = (j, labelled, merged)
+            continue
+        if out is not None:
+            out.append(line)
+        prev = (len(out) - 1 if out is not None else i, got[0], got[1]) if got is not None else None
+    return lines if out is None else out
 
 
 def _is_fragment(line: str) -> bool:
