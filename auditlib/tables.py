@@ -535,6 +535,10 @@ def quote(cells: list[Cell], word: str) -> str:
     return next((squash(c.text) for c in cells if word in c.text and len(c.text) <= 80), word)
 
 
+# A whole report on one line is some thousands of characters; far more is not one to cut up.
+_MAX_RUN_ON = 200_000
+
+
 def spread_run_on(table: str, cells: list[Cell]) -> list[Cell] | None:
     """The cells again with the table's run-on line cut at its spaces; None when there is none.
 
@@ -547,7 +551,7 @@ def spread_run_on(table: str, cells: list[Cell]) -> list[Cell] | None:
     words = _SIGNATURE[table]
     out: list[Cell] | None = None
     for k, c in enumerate(cells):
-        if len(c.text) > 60 and len(tokens := c.text.split()) >= 10 and all(w in squash(c.text) for w in words):
+        if 60 < len(c.text) <= _MAX_RUN_ON and len(tokens := c.text.split()) >= 10 and all(w in squash(c.text) for w in words):
             if out is None:
                 out = list(cells[:k])
             out += [Cell(t, c.row, c.block, c.line) for t in tokens]

@@ -18,6 +18,7 @@ import re
 import charset_normalizer
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
+from auditlib.limits import MAX_CHARS
 from auditlib.numbers import is_value
 
 # UTF-32 LE before UTF-16 LE: its BOM begins with UTF-16 LE's.
@@ -149,7 +150,7 @@ def read_text(data: bytes, source: str) -> Document:
     text, encoding = decode(data)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
     lines = text.split("\n")
-    if _SPACED_NUMBERS.search(text):  # a layout of spaces: one pass more, only then
+    if len(text) <= MAX_CHARS and _SPACED_NUMBERS.search(text):  # a layout of spaces: one pass more, only then
         lines = order_split_rows(lines)
     blocks = blocks_from_lines(lines)
     # Text, or a table, anywhere (text usually comes first: looked for first).
@@ -244,6 +245,9 @@ def blocks_from_lines(lines: list[str]) -> list[Block]:
 
 _ROW_ENDS = frozenset("0123456789０１２３４５６７８９|｜")
 _WIDE_GAP = re.compile(r"[ \u00a0\u2002]{2,}|[\u3000\u2003]+")
+# A table row is a label and at most 15 numbers: a line longer than this is not one.
+_MAX_ROW_CHARS = 600
+_TOKEN = re.compile(r"\S+")
 _ANY_SPACE = re.compile(r"[ \u00a0\u2002\u2003\u3000]")
 _MD_RULE = re.compile(r"^:?-{3,}:?$")
 _LAST_WIDE = re.compile(r"(?:[ \u00a0\u2002]{2,}|[\u3000\u2003])\S+$")
@@ -263,29 +267,31 @@ def spaced_row(line: str) -> list[str] | None:
     count is never printed with a leading 0. ``None`` when the line is not a row.
     """
     s = line.strip(_SPACES)
-    if not _ANY_SPACE.search(s) and s[:1] not in ("|", "｜"):
-        return None  # one word: a cell on its own line, the commonest line of flattened tables
+    if len(s) > _MAX_ROW_CHARS or (not _ANY_SPACE.search(s) and s[:1] not in ("|", "｜")):
+        return None  # one word (a cell on its own line, the commonest line), or far too long for a row
     if len(s) > 2 and s[0] in "|｜" and s[-1] in "|｜":
         cells = [c.strip(_SPACES) for c in re.split(r"[|｜]", s[1:-1])]
         if all(_MD_RULE.match(c) for c in cells):
             return []
         return cells if len(cells) >= 2 else None
     tokens = s.split()
+    n = len(tokens)
     k = 0
-    while k < len(tokens) and is_value(tokens[-1 - k]):
+    while k < n and is_value(tokens[-1 - k]):
         k += 1
     if k == 0:
         return None
-    numbers = tokens[len(tokens) - k :]
+    numbers = tokens[n - k :]
     if any(len(t) > 1 and t[0] in "0０" and t[1:2].isdigit() for t in numbers):
         return None
+    if k == n:  # numbers alone (表四's row, or a row whose label stands on another line)
+        return numbers
     if k == 1 and not _LAST_WIDE.search(s) and not _SHORT_LABEL.match(s):
         return None
-    lead = s
-    for _ in range(k):  # the text before the numbers, its own white space kept
-        lead = lead.rstrip()
-        lead = lead[: len(lead) - len(lead.split()[-1])]
-    lead = lead.strip(_SPACES)
+    end = len(s)
+    for tok in reversed(numbers):  # where the numbers begin: only white space between them
+        end = s.rfind(tok, 0, end)
+    lead = s[:end].strip(_SPACES)
     if len(lead) > 60 or any(p in lead for p in "。；;！？"):
         return None
     return [*(c for c in _WIDE_GAP.split(lead) if c), *numbers]
@@ -299,22 +305,16 @@ def _numbers_at(line: str) -> tuple[bool, list[tuple[int, str]]] | None:
     """(whether text stands before them, [(column, number)]) for a line that ends in numbers set
     off by spaces; None for any other line."""
     s = line.rstrip()
-    if not s or s[-1] not in _ROW_ENDS or "|" in s or "｜" in s:
+    if not s or len(s) > _MAX_ROW_CHARS or s[-1] not in _ROW_ENDS or "|" in s or "｜" in s:
         return None
-    found = [(m.start(), m.group()) for m in _NUMBER_AT.finditer(s)]
-    if not found:
-        return None
+    tokens = [(m.start(), m.group()) for m in _TOKEN.finditer(s)]
     # Only the trailing run of numbers: text before them is the row's label.
-    tail: list[tuple[int, str]] = []
-    rest = s
-    for at, tok in reversed(found):
-        if rest[at + len(tok) :].strip():
-            break
-        tail.insert(0, (at, tok))
-        rest = rest[:at]
-    if not tail:
+    k = 0
+    while k < len(tokens) and _NUMBER_AT.fullmatch(tokens[-1 - k][1]):
+        k += 1
+    if k == 0:
         return None
-    return bool(rest.strip()), tail
+    return k < len(tokens), tokens[len(tokens) - k :]
 
 
 def order_split_rows(lines: list[str]) -> list[str]:
@@ -338,7 +338,13 @@ def order_split_rows(lines: list[str]) -> list[str]:
                 prev = None
             continue
         got = _numbers_at(line)
-        if got is not None and prev is not None and not got[0] and got[1][0][0] < prev[2][-1][0]:
+        if (
+            got is not None
+            and prev is not None
+            and not got[0]
+            and got[1][0][0] < prev[2][-1][0]
+            and len(prev[2]) + len(got[1]) <= 16  # a row has at most 15 numbers
+        ):
             j, labelled, numbers = prev
             if out is None:
                 out = list(lines[:i])
