@@ -127,6 +127,17 @@ def long_number_txt() -> bytes:
     return (_HEAD + "本年度共收到政府信息公开申请" + "9" * 4301 + "件，办结" + "9" * 4301 + "件。\n").encode()
 
 
+def spaced_line_txt(size: int = 1_900_000) -> bytes:
+    """A table row laid out with spaces that never ends: 规章  1  1  1 … on one line."""
+    return (_HEAD + "规章" + "  1" * (size // 3) + "\n").encode()
+
+
+def number_lines_txt(size: int = 1_900_000) -> bytes:
+    """Short lines of numbers, each starting left of where the one above ends: one row's numbers
+    split over lines, as pdftotext prints them, without end."""
+    return (_HEAD + "  1  2\n   0  1\n" * (size // 15)).encode()
+
+
 CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
     "zip_bomb": ("bomb.docx", zip_bomb_docx),
     # Under the unpacked-size limit: what python-docx builds from it is bounded by the worker.
@@ -138,6 +149,8 @@ CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
     "endless_sentence": ("sentence.txt", endless_sentence_txt),
     "claim_flood": ("flood.txt", claim_flood_txt),
     "long_number": ("number.txt", long_number_txt),
+    "spaced_line": ("spaced.txt", spaced_line_txt),
+    "number_lines": ("lines.txt", number_lines_txt),
 }
 
 

@@ -18,8 +18,8 @@ import re
 import charset_normalizer
 
 from auditlib.blocks import Block, Document, IngestError, Paragraph, Table
-from auditlib.limits import MAX_CHARS
-from auditlib.numbers import is_value
+from auditlib.limits import MAX_CHARS, limit_error
+from auditlib.numbers import is_value, squash
 
 # UTF-32 LE before UTF-16 LE: its BOM begins with UTF-16 LE's.
 _BOMS = (
@@ -149,8 +149,11 @@ def _double_spaced(lines: list[str]) -> bool:
 def read_text(data: bytes, source: str) -> Document:
     text, encoding = decode(data)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    if len(squash(text)) > MAX_CHARS:
+        # More text than any report holds: refused now rather than after its tables are rebuilt.
+        raise limit_error("TEXT_LIMIT", MAX_CHARS)
     lines = text.split("\n")
-    if len(text) <= MAX_CHARS and _SPACED_NUMBERS.search(text):  # a layout of spaces: one pass more, only then
+    if _SPACED_NUMBERS.search(text):  # a layout of spaces: one pass more, only then
         lines = order_split_rows(lines)
     blocks = blocks_from_lines(lines)
     # Text, or a table, anywhere (text usually comes first: looked for first).
@@ -326,7 +329,8 @@ def order_split_rows(lines: list[str]) -> list[str]:
     Read in line order that shifts every value one column. When a line of numbers with no
     label starts left of where the numbers of the number line above it end (blank lines
     between allowed, nothing else), the two are one row: their numbers are ordered by the
-    column they stand in, behind the label of the first.
+    column they stand in, behind the label of the first. The line above must hold a label
+    or a single number (a total printed level with the label's first line).
     """
     out: list[str] | None = None
     prev: tuple[int, bool, list[tuple[int, str]]] | None = None  # (index in out, labelled, numbers)
@@ -343,6 +347,7 @@ def order_split_rows(lines: list[str]) -> list[str]:
             and prev is not None
             and not got[0]
             and got[1][0][0] < prev[2][-1][0]
+            and (prev[1] or len(prev[2]) == 1)  # after a label, or a number standing alone
             and len(prev[2]) + len(got[1]) <= 16  # a row has at most 15 numbers
         ):
             j, labelled, numbers = prev
