@@ -58,3 +58,21 @@ def test_unreadable_inputs_give_clear_errors(tmp_path, data, code):
 def test_read_bytes_raises_ingest_error():
     with pytest.raises(IngestError):
         read_bytes(b"", "x.txt")
+
+
+def test_a_row_split_over_three_lines_keeps_its_label_and_column_order():
+    """pdftotext -layout may print one row's numbers on three lines: the label stays as printed."""
+    from auditlib.ingest.text import order_split_rows
+
+    lines = [
+        "      （二）部分公开（区分处理的，只计这一情                                         17",
+        "                             5       3      0",
+        "",
+        "                                                    0    9     0",
+        "      形，不计其他情形）",
+    ]
+    assert order_split_rows(lines) == [
+        "      （二）部分公开（区分处理的，只计这一情  5  3  0  0  9  0  17",
+        "",
+        "      形，不计其他情形）",
+    ]

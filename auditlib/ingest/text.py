@@ -333,7 +333,8 @@ def order_split_rows(lines: list[str]) -> list[str]:
     or a single number (a total printed level with the label's first line).
     """
     out: list[str] | None = None
-    prev: tuple[int, bool, list[tuple[int, str]]] | None = None  # (index in out, labelled, numbers)
+    # (index in out, the label as printed or None, the row's numbers with their columns)
+    prev: tuple[int, str | None, list[tuple[int, str]]] | None = None
     for i, line in enumerate(lines):
         if "\t" in line or not line or line.isspace():
             if out is not None:
@@ -350,18 +351,21 @@ def order_split_rows(lines: list[str]) -> list[str]:
             and (prev[1] or len(prev[2]) == 1)  # after a label, or a number standing alone
             and len(prev[2]) + len(got[1]) <= 16  # a row has at most 15 numbers
         ):
-            j, labelled, numbers = prev
+            j, label, numbers = prev
             if out is None:
                 out = list(lines[:i])
             merged = sorted(numbers + got[1])
-            first = out[j]
-            label = first[: numbers[0][0]].rstrip() if labelled else ""
             out[j] = (label + "  " if label else "") + "  ".join(tok for _, tok in merged)
-            prev = (j, labelled, merged)
+            prev = (j, label, merged)
             continue
         if out is not None:
             out.append(line)
-        prev = (len(out) - 1 if out is not None else i, got[0], got[1]) if got is not None else None
+        if got is None:
+            prev = None
+        else:
+            # The label is kept as printed: the line is rewritten once its numbers are joined.
+            label = line[: got[1][0][0]].rstrip() if got[0] else None
+            prev = (len(out) - 1 if out is not None else i, label, got[1])
     return lines if out is None else out
 
 
