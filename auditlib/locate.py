@@ -86,6 +86,7 @@ class _Pdf:
 
     pdf: Any
     tables: dict[int, list[Any]] = field(default_factory=dict)
+    words: dict[int, list[list[dict[str, Any]]]] = field(default_factory=dict)
     memo: dict[Any, Any] = field(default_factory=dict)  # places found once per report (表四's row)
 
     def page(self, number: int) -> Any:
@@ -96,6 +97,12 @@ class _Pdf:
             page = self.page(number)
             self.tables[number] = [(t, t.extract()) for t in page.find_tables()]
         return self.tables[number]
+
+    def page_word_lines(self, number: int) -> list[list[dict[str, Any]]]:
+        """The page's words in lines (:func:`_word_lines`), for tables without ruling lines."""
+        if number not in self.words:
+            self.words[number] = _word_lines(self.page(number))
+        return self.words[number]
 
 
 def _open_pdf(report: Any) -> _Pdf | None:
@@ -188,9 +195,7 @@ def _word_row(pdf: _Pdf, label: re.Pattern[str], want: list[str | None], first_p
     wanted = [squash(w or "") for w in want]
     hits = []
     for number in range(first_page, last_page + 1):
-        if ("words", number) not in pdf.memo:
-            pdf.memo["words", number] = _word_lines(pdf.page(number))
-        for line in pdf.memo["words", number]:
+        for line in pdf.page_word_lines(number):
             if len(line) <= len(wanted):
                 continue
             lead, values = line[: -len(wanted)], line[-len(wanted):]
@@ -245,7 +250,7 @@ def _unlabelled_row(pdf: _Pdf, want: list[str | None], first_page: int, last_pag
         # No ruled row holds them: one line of words that are the numbers, nothing else.
         wanted = [squash(w or "") for w in want]
         for number in range(first_page, last_page + 1):
-            for line in _word_lines(pdf.page(number)):
+            for line in pdf.page_word_lines(number):
                 if [squash(w["text"]) for w in line] == wanted:
                     hits.append((number, [(w["x0"], w["top"], w["x1"], w["bottom"]) for w in line]))
     if len(hits) != 1:
