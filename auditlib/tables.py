@@ -424,6 +424,7 @@ def _read_rows(pt: ParsedTable, cells: list[Cell], kinds: list[str], hits: list[
     irregular = bool(hits) and len(hits) != len(lay.rows)
     seen_rows = set()
     at: dict[str, tuple[int, int]] = {}  # row → (previous label's cell, its own label's cell)
+    taken = 0  # where the previous row's own cells end
     for n, (i, j) in enumerate(hits):
         row = lay.rows[j]
         seen_rows.add(row.key)
@@ -434,11 +435,15 @@ def _read_rows(pt: ParsedTable, cells: list[Cell], kinds: list[str], hits: list[
         if not irregular and end < stop and n + 1 < len(hits) and "value" in kinds[end:stop]:
             irregular = True
         texts, msg = place(seg, len(row.columns), kinds[i + 1 : end])
-        if msg is None and end < stop and all(t is None or is_blank(t) for t in texts) and "value" in kinds[end:stop]:
-            # Nothing after the label, numbers after some text before the next row: they may
-            # well be this row's (a label broken by the extractor). Not "blank in the report".
+        if msg is None and all(t is None or is_blank(t) for t in texts) and (
+            "value" in kinds[end:stop] or "value" in kinds[taken:i]
+        ):
+            # Nothing after the label, numbers no row took beside it (after some text, or
+            # before the label): they may well be this row's (a label the extractor broke,
+            # numbers printed level with its other line). Not "blank in the report".
             texts = [None] * len(row.columns)
-            msg = "该行标签后没有数值，其后印有无法识别的文字和数值，无法确定是否属于该行"
+            msg = "该行标签后没有数值，其前后印有无法确定归属的数值，无法确定是否属于该行"
+        taken = end
         pt.labels[row.key] = squash(cells[i].text)
         pt.lines[row.key] = cells[i].line
         if i in notes:

@@ -214,7 +214,7 @@ def test_zoo_pdfs_as_pdftotext_layout_text(docs, tmp_path, capsys):
     lines out of column order. No value may be wrong; every null has a finding on its row."""
     from auditlib.audit import audit
 
-    right, wrong, unexplained, nulls = 0, [], [], 0
+    right, wrong, unexplained, nulls, false_alarms = 0, [], [], 0, []
     for d in docs:
         if d.container != "pdf":
             continue
@@ -222,7 +222,10 @@ def test_zoo_pdfs_as_pdftotext_layout_text(docs, tmp_path, capsys):
         subprocess.run(["pdftotext", "-layout", str(d.path), str(out)], check=True, timeout=60)
         report = load_one(out, cache=None)
         assert isinstance(report, Report), (d.variant, report)
-        flagged = {(f.table, f.row) for f in audit([report]) if f.rule in ("TABLE_SHAPE", "TABLE_CELL_MISSING")}
+        found = audit([report])
+        flagged = {(f.table, f.row) for f in found if f.rule in ("TABLE_SHAPE", "TABLE_CELL_MISSING")}
+        # Every figure in the zoo adds up: a sum rule speaking here would be a false alarm.
+        false_alarms += [f"{d.variant} {f.rule} {f.location}" for f in found if f.rule in ("T3_BALANCE", "T3_ROW_TOTAL", "T3_RESULTS_SUM", "T4_TOTAL")]
         for table in ("table2", "table3", "table4"):
             for row, cols in d.expected[table].items():
                 for col, want in cols.items():
@@ -239,4 +242,5 @@ def test_zoo_pdfs_as_pdftotext_layout_text(docs, tmp_path, capsys):
         print(f"\npdftotext -layout, every zoo PDF: right {right}  wrong {len(wrong)}  null {nulls}")
     assert wrong == []
     assert unexplained == []
+    assert false_alarms == []
     assert right >= 0.9 * (right + nulls)
